@@ -1,0 +1,49 @@
+import { Pool } from 'undici';
+import type { Transport } from './client.js';
+
+export interface UndiciTransportOptions {
+  /** `http://wallet:3002` — one origin; nginx or a service instance. */
+  origin: string;
+  /** Keep-alive connections in the pool. */
+  connections?: number;
+  /** Whole-exchange deadline, connect included. */
+  timeoutMs: number;
+  /** Headers added to every request (e.g. the internal service token). */
+  headers?: Record<string, string>;
+}
+
+export interface UndiciTransport extends Transport {
+  close(): Promise<void>;
+}
+
+/**
+ * A keep-alive pool to one origin with hard timeouts: the caller never waits on the network
+ * longer than `timeoutMs`, whatever the peer does.
+ */
+export function undiciTransport(options: UndiciTransportOptions): UndiciTransport {
+  const pool = new Pool(options.origin, {
+    connections: options.connections ?? 32,
+    connectTimeout: options.timeoutMs,
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    keepAliveTimeout: 4_000,
+    pipelining: 1,
+  });
+  const transport = (async (request) => {
+    const deadline = AbortSignal.timeout(options.timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
+    const response = await pool.request({
+      method: request.method as 'GET',
+      path: request.path,
+      headers: { ...options.headers, ...request.headers },
+      body: request.body ?? null,
+      signal,
+    });
+    const text = await response.body.text();
+    const contentType = String(response.headers['content-type'] ?? '');
+    const body = text && contentType.includes('json') ? JSON.parse(text) : text;
+    return { status: response.statusCode, headers: response.headers, body };
+  }) as UndiciTransport;
+  transport.close = () => pool.close();
+  return transport;
+}

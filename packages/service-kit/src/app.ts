@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import fastifyRedis from '@fastify/redis';
+import { Readiness, ServiceHealth, errorResponses, type RouteContract, type RouteSchema } from '@ludic/contracts';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import fastifyMetricsModule from 'fastify-metrics';
+import { serverIdOf, type BaseConfig } from './config.js';
+import type { Database } from './database.js';
+import { withTimeout } from './database.js';
+import { envelope, LudicError } from './errors.js';
+import { loggerOptions } from './logger.js';
+import { validatorCompiler } from './validation.js';
+
+export type ServiceName = 'auth-gateway' | 'wallet' | 'bets';
+
+export type ServiceApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** A dependency `/ready` checks; it throws (or times out) when the dependency is down. */
+export type ReadinessCheck = (timeoutMs: number) => Promise<void>;
+
+export interface ServiceAppOptions {
+  service: ServiceName;
+  config: BaseConfig;
+  /** The service's own database; checked by `/ready`, closed with the app. */
+  database: Pick<Database<unknown>, 'ping' | 'close'>;
+  /** Other services this one cannot work without, by name → base URL; `/ready` checks their `/health`. */
+  upstreams?: Record<string, string>;
+  /** Override logging (tests silence it). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+// fastify-metrics is CommonJS with an `exports.default`; under NodeNext that is `.default`.
+const fastifyMetrics = fastifyMetricsModule.default;
+
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** Fastify's own error codes that are the client's fault, mapped to our codes. */
+const FRAMEWORK_ERRORS: Record<string, { status: number; code: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'VALIDATION_ERROR' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'VALIDATION_ERROR' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'VALIDATION_ERROR' },
+  FST_ERR_CTP_MALFORMED_JSON_BODY: { status: 400, code: 'VALIDATION_ERROR' },
+  FST_ERR_BAD_URL: { status: 400, code: 'VALIDATION_ERROR' },
+  FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'VALIDATION_ERROR' },
+};
+
+/**
+ * Builds the Fastify instance every Ludic service starts from: logging with request ids,
+ * strict validation, the error envelope, `/health`, `/ready`, `/metrics` and Redis.
+ * It never listens; `runService` (server.ts) does.
+ */
+export async function createServiceApp(options: ServiceAppOptions): Promise<ServiceApp> {
+  const { config, service, database } = options;
+  const serverId = serverIdOf(service, config);
+
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions({ level: config.LOG_LEVEL, service, serverId }),
+    trustProxy: config.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    requestIdHeader: false,
+    // A client that dribbles its request gets cut off; nginx buffers for the real ones.
+    requestTimeout: 15_000,
+    // Longer than nginx's upstream keepalive, so nginx always closes first and never reuses a
+    // connection Node is closing.
+    keepAliveTimeout: 75_000,
+    ajv: { plugins: [] },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  // JSON only: any other body type is a 415, never parsed.
+  app.removeContentTypeParser(['text/plain']);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    reply.header('x-served-by', serverId);
+  });
+
+  app.setErrorHandler((error: FastifyError | LudicError, request, reply) => {
+    if (error instanceof LudicError) {
+      if (error.headers) reply.headers(error.headers);
+      return reply.code(error.statusCode).send(envelope(error.statusCode, error.code, error.message, error.details));
+    }
+    if (error.validation) {
+      const fields = error.validation.map((issue) => ({
+        field: `${error.validationContext ?? 'request'}${issue.instancePath || ''}${
+          issue.params && 'missingProperty' in issue.params ? `/${String(issue.params.missingProperty)}` : ''
+        }${issue.params && 'additionalProperty' in issue.params ? `/${String(issue.params.additionalProperty)}` : ''}`,
+        message: issue.message ?? 'is invalid',
+      }));
+      return reply.code(400).send(envelope(400, 'VALIDATION_ERROR', `invalid ${error.validationContext ?? 'request'}`, { fields }));
+    }
+    const known = error.code ? FRAMEWORK_ERRORS[error.code] : undefined;
+    if (known) return reply.code(known.status).send(envelope(known.status, known.code, error.message));
+    if (error.statusCode === 429) {
+      return reply.code(429).send(envelope(429, 'RATE_LIMITED', 'too many requests', undefined));
+    }
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      request.log.info({ err: error }, 'client error');
+      return reply.code(error.statusCode).send(envelope(error.statusCode, 'VALIDATION_ERROR', error.message));
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send(envelope(500, 'INTERNAL_ERROR', 'internal error; quote the request id when reporting it', { requestId: request.id }));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(envelope(404, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
+  });
+
+  await app.register(fastifyRedis, {
+    url: config.REDIS_URL,
+    // Fail fast while disconnected instead of queueing: callers decide how to degrade.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    commandTimeout: 2_000,
+    retryStrategy: (attempt: number) => Math.min(attempt * 100, 1_000),
+  });
+  // ioredis reports every failed reconnect; one line per outage is enough.
+  app.redis.on('error', (err: Error) => app.log.debug({ err }, 'redis connection error'));
+
+  await app.register(fastifyMetrics, {
+    endpoint: '/metrics',
+    // One app per process in production; tests build several in one process.
+    clearRegisterOnInit: true,
+    defaultMetrics: { enabled: true, labels: { service } },
+    routeMetrics: { enabled: { histogram: true, summary: false }, registeredRoutesOnly: true, groupStatusCodes: false },
+  });
+
+  app.addHook('onClose', async () => database.close());
+
+  const checks: Record<string, ReadinessCheck> = {
+    postgres: (ms) => database.ping(ms),
+    redis: (ms) => withTimeout(app.redis.ping(), ms, 'redis ping').then(() => undefined),
+  };
+  for (const [name, base] of Object.entries(options.upstreams ?? {})) {
+    checks[name] = (ms) => probeHealth(base, ms);
+  }
+
+  app.get('/health', { schema: { response: { 200: ServiceHealth } }, logLevel: 'warn' }, async () => ({
+    status: 'ok' as const,
+    service,
+    serverId,
+  }));
+
+  app.get('/ready', { schema: { response: { 200: Readiness, 503: Readiness } }, logLevel: 'warn' }, async (request, reply) => {
+    const names = Object.keys(checks);
+    const outcomes = await Promise.allSettled(names.map((name) => checks[name]!(config.READY_CHECK_TIMEOUT_MS)));
+    const result: Record<string, 'ok' | 'down'> = {};
+    outcomes.forEach((outcome, i) => {
+      result[names[i]!] = outcome.status === 'fulfilled' ? 'ok' : 'down';
+      if (outcome.status === 'rejected') request.log.warn({ check: names[i], err: outcome.reason }, 'readiness check failed');
+    });
+    const ready = outcomes.every((o) => o.status === 'fulfilled');
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: result });
+  });
+
+  return app;
+}
+
+async function probeHealth(base: string, timeoutMs: number): Promise<void> {
+  const response = await fetch(new URL('/health', base), { signal: AbortSignal.timeout(timeoutMs) });
+  await response.body?.cancel();
+  if (!response.ok) throw new Error(`upstream answered ${response.status}`);
+}
+
+/**
+ * Route options from a contract: method, url and the full schema (responses included, plus
+ * the error envelope for every 4xx/5xx). Spread into `app.route({...contractRoute(c), handler})`.
+ */
+export function contractRoute<S extends RouteSchema>(contract: RouteContract<S>) {
+  return {
+    method: contract.method,
+    url: contract.url,
+    schema: {
+      ...contract.schema,
+      summary: contract.summary,
+      tags: [contract.service],
+      response: { ...contract.schema.response, ...errorResponses } as S['response'] & typeof errorResponses,
+    },
+  };
+}
+
+/** Headers to pass on to another service so logs follow the request across hops. */
+export function forwardHeaders(request: FastifyRequest): Record<string, string> {
+  return { 'x-request-id': request.id };
+}

@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+
+/** The auth gateway's schema; it never reads or writes any other. */
+export const SCHEMA = 'auth';
+
+/** Applied in key order by `pnpm --filter @ludic/auth-gateway migrate`; frozen once released. */
+export const migrations: Record<string, Migration> = {};

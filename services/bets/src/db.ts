@@ -1,0 +1,2 @@
+/** Kysely's view of the `bets` schema: one interface per table. */
+export interface BetsDatabase {}

@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+
+/** The bets service's schema; it never reads or writes any other. */
+export const SCHEMA = 'bets';
+
+/** Applied in key order by `pnpm --filter @ludic/bets migrate`; frozen once released. */
+export const migrations: Record<string, Migration> = {};

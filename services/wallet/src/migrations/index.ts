@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+
+/** The wallet service's schema; it never reads or writes any other. */
+export const SCHEMA = 'wallet';
+
+/** Applied in key order by `pnpm --filter @ludic/wallet migrate`; frozen once released. */
+export const migrations: Record<string, Migration> = {};
