@@ -7,3 +7,4 @@ export * from './schemas/bets.js';
 export * from './schemas/internal.js';
 export * from './routes.js';
 export * from './client.js';
+export * from './notifications.js';
