@@ -1,0 +1,103 @@
+/**
+ * ./scripts/test: runs test files with tap against a private PostgreSQL and Redis.
+ *
+ *   ./scripts/test [test files…]   (default: every *.test.ts under packages/ and services/)
+ *
+ * Prints tap's TAP output, then `N passed, N failed` counting test files, and exits non-zero
+ * when any file fails. Temp data (databases, logs) is removed after a green run and kept,
+ * with its path printed, after a red one.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+import { repoRoot } from '../paths.js';
+import { getFreePorts } from '../ports.js';
+import { ensureDatabase, startPostgres, type PostgresServer } from '../postgres.js';
+import { exited } from '../processes.js';
+import { startRedis, type RedisServer } from '../redis.js';
+import { runMigrations } from '../services.js';
+import { findTestFiles, tallyTapOutput } from '../test-files.js';
+
+const templateDatabase = 'ludic_template';
+
+async function prepareTemplate(postgres: PostgresServer, logFile: string): Promise<void> {
+  await ensureDatabase(postgres.url('postgres'), templateDatabase);
+  await runMigrations({ databaseUrl: postgres.url(templateDatabase), runtime: 'source', logFile });
+  // Cloning needs a template nobody is connected to; refusing connections keeps it that way.
+  const client = new pg.Client({ connectionString: postgres.url('postgres') });
+  await client.connect();
+  await client.query(`ALTER DATABASE ${templateDatabase} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false`);
+  await client.end();
+}
+
+async function runTap(files: string[], env: NodeJS.ProcessEnv): Promise<{ exitCode: number; lines: string[] }> {
+  const tap = spawn(path.join(repoRoot, 'node_modules', '.bin', 'tap'), ['--reporter=tap', '--jobs=2', ...files], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: string[] = [];
+  const reader = createInterface({ input: tap.stdout });
+  reader.on('line', (line) => {
+    lines.push(line);
+    process.stdout.write(`${line}\n`);
+  });
+  const stopTap = () => tap.kill('SIGTERM');
+  process.once('SIGINT', stopTap);
+  process.once('SIGTERM', stopTap);
+  await exited(tap);
+  process.off('SIGINT', stopTap);
+  process.off('SIGTERM', stopTap);
+  return { exitCode: tap.exitCode ?? 1, lines };
+}
+
+async function main(): Promise<number> {
+  const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : findTestFiles(repoRoot);
+  if (files.length === 0) {
+    console.error('no test files found');
+    return 1;
+  }
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'ludic-test-'));
+  const [postgresPort, redisPort] = await getFreePorts(2);
+  let postgres: PostgresServer | undefined;
+  let redis: RedisServer | undefined;
+  let failed = true;
+  try {
+    console.log(`# starting PostgreSQL (port ${postgresPort}) and Redis (port ${redisPort}) in ${workDir}`);
+    [postgres, redis] = await Promise.all([
+      startPostgres({ dataDir: path.join(workDir, 'postgres', 'data'), port: postgresPort as number, password: randomBytes(16).toString('hex') }),
+      startRedis({ dir: path.join(workDir, 'redis'), port: redisPort as number }),
+    ]);
+    console.log('# migrating the template database');
+    await prepareTemplate(postgres, path.join(workDir, 'logs', 'migrate.log'));
+
+    const { exitCode, lines } = await runTap(files, {
+      ...process.env,
+      LUDIC_TEST_DATABASE_URL: postgres.url('postgres'),
+      LUDIC_TEST_TEMPLATE_DATABASE: templateDatabase,
+      LUDIC_TEST_REDIS_URL: redis.url,
+      LUDIC_TEST_TMPDIR: path.join(workDir, 'tests'),
+    });
+    const tally = tallyTapOutput(lines);
+    // A file tap could not even report on (e.g. it was killed) still counts as failed.
+    const unreported = files.filter((file) => !tally.passed.includes(file) && !tally.failed.includes(file));
+    failed = exitCode !== 0 || tally.failed.length > 0 || unreported.length > 0;
+    for (const file of [...tally.failed, ...unreported]) console.log(`# FAILED ${file}`);
+    console.log(`${tally.passed.length} passed, ${tally.failed.length + unreported.length} failed`);
+    return failed ? 1 : 0;
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    console.log(`0 passed, ${files.length} failed`);
+    return 1;
+  } finally {
+    await Promise.allSettled([redis?.stop(), postgres?.stop()]);
+    if (failed) console.log(`# logs and data kept in ${workDir}`);
+    else rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,30 @@
+export { repoRoot, localStackDir } from './paths.js';
+export { getFreePort, getFreePorts, isPortFree } from './ports.js';
+export { waitFor, waitForHttp, type WaitOptions } from './wait.js';
+export { spawnLogged, stopChild, stopPid, isAlive, logTail } from './processes.js';
+export { startPostgres, stopPostgres, isPostgresRunning, ensureDatabase, type PostgresServer, type PostgresOptions } from './postgres.js';
+export { startRedis, renderRedisConfig, pingRedis, redisUrl, type RedisServer, type RedisConfigOptions } from './redis.js';
+export { renderNginxConfig, loadNginxTemplate, nginxTemplatePath, type NginxConfigOptions, type EdgeUpstreams } from './nginx-config.js';
+export { startNginx, writeNginxConfig, resolveStaticRoot, type NginxServer, type EdgeOptions } from './nginx.js';
+export {
+  services,
+  serviceEnv,
+  startServiceInstance,
+  runMigrations,
+  type ServiceName,
+  type ServiceDefinition,
+  type ServiceInstance,
+  type SharedServiceConfig,
+  type Runtime,
+} from './services.js';
+export {
+  createTestDatabase,
+  startEdge,
+  startTestStack,
+  testRedisUrl,
+  testDir,
+  type TestDatabase,
+  type TestEdge,
+  type TestStack,
+  type Teardown,
+} from './testkit.js';

@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { EdgeUpstreams } from './nginx-config.js';
+import { resolveStaticRoot, startNginx } from './nginx.js';
+import { getFreePort, getFreePorts } from './ports.js';
+import { services, startServiceInstance, type ServiceInstance, type ServiceName } from './services.js';
+
+/**
+ * Test helpers over the PostgreSQL and Redis that ./scripts/test starts. It passes them in:
+ *   LUDIC_TEST_DATABASE_URL       superuser URL of the cluster (its `postgres` database)
+ *   LUDIC_TEST_TEMPLATE_DATABASE  database migrated by every service, cloned per test
+ *   LUDIC_TEST_REDIS_URL          the test Redis
+ *   LUDIC_TEST_TMPDIR             where test processes write their logs
+ */
+
+/** The part of a tap `t` the helpers use: teardown runs when the test ends. */
+export interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+function testEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run tests through ./scripts/test, which starts PostgreSQL and Redis for them`);
+  return value;
+}
+
+export function testRedisUrl(): string {
+  return testEnv('LUDIC_TEST_REDIS_URL');
+}
+
+/** A fresh directory for one test's files (logs, nginx runtime) under the run's temp dir. */
+export function testDir(prefix: string): string {
+  const base = process.env.LUDIC_TEST_TMPDIR ?? os.tmpdir();
+  mkdirSync(base, { recursive: true });
+  return mkdtempSync(path.join(base, `${prefix}-`));
+}
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+async function withAdminClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: testEnv('LUDIC_TEST_DATABASE_URL') });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * An isolated database with every service's schema: a clone of the migrated template, so a
+ * test file never sees another's rows. Dropped on teardown (or by `drop()`), even if
+ * connections are still open.
+ */
+export async function createTestDatabase(t?: Teardown): Promise<TestDatabase> {
+  const template = testEnv('LUDIC_TEST_TEMPLATE_DATABASE');
+  const name = `ludic_test_${randomBytes(6).toString('hex')}`;
+  await withAdminClient((client) => client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(template)}`));
+  const url = new URL(testEnv('LUDIC_TEST_DATABASE_URL'));
+  url.pathname = `/${name}`;
+  const database: TestDatabase = {
+    name,
+    url: url.toString(),
+    drop: () => withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`)).then(() => undefined),
+  };
+  t?.teardown(database.drop);
+  return database;
+}
+
+export interface TestEdge {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Renders the real edge config for the given instances and runs nginx on a free port.
+ * `staticRoot` defaults to the SPA build (or its placeholder).
+ */
+export async function startEdge(upstreams: EdgeUpstreams, t?: Teardown, options: { staticRoot?: string } = {}): Promise<TestEdge> {
+  const runtimeDir = testDir('nginx');
+  const nginx = await startNginx({
+    port: await getFreePort(),
+    runtimeDir,
+    upstreams,
+    staticRoot: options.staticRoot ?? resolveStaticRoot(runtimeDir),
+    workerProcesses: 1,
+  });
+  t?.teardown(nginx.stop);
+  return { url: nginx.url, stop: nginx.stop };
+}
+
+export interface TestStack {
+  /** The edge (nginx) URL. */
+  url: string;
+  database: TestDatabase;
+  instances: Record<ServiceName, ServiceInstance[]>;
+  internalToken: string;
+}
+
+/**
+ * The whole system for one test: a fresh database, `instancesPerService` instances of every
+ * service (from TypeScript sources) and nginx in front. Everything stops on teardown.
+ */
+export async function startTestStack(t: Teardown, options: { instancesPerService?: number } = {}): Promise<TestStack> {
+  const count = options.instancesPerService ?? 1;
+  // Stopped in reverse order of start (nginx, services, then the database), also when start
+  // fails half-way.
+  const started: (() => Promise<void>)[] = [];
+  t.teardown(async () => {
+    for (const stop of started.reverse()) await stop();
+  });
+  const database = await createTestDatabase();
+  started.push(database.drop);
+  const logDir = testDir('stack');
+  const internalToken = randomBytes(32).toString('base64url');
+  const freePorts = await getFreePorts(services.length * count);
+  const ports = Object.fromEntries(services.map(({ name }, i) => [name, freePorts.slice(i * count, (i + 1) * count)])) as Record<ServiceName, number[]>;
+  const shared = {
+    databaseUrl: database.url,
+    redisUrl: testRedisUrl(),
+    internalToken,
+    walletUrl: `http://127.0.0.1:${ports.wallet[0]}`,
+    nodeEnv: 'test' as const,
+    logLevel: 'warn',
+  };
+  const startInstance = async (service: ServiceName, port: number, index: number) => {
+    const instance = await startServiceInstance({
+      service,
+      port,
+      serverId: `${service}-${index + 1}`,
+      shared,
+      runtime: 'source',
+      logFile: path.join(logDir, `${service}-${index + 1}.log`),
+      healthTimeoutMs: 60_000,
+    });
+    started.push(instance.stop);
+    return instance;
+  };
+  const instances = Object.fromEntries(
+    await Promise.all(
+      services.map(async ({ name }) => [name, await Promise.all(ports[name].map((port, index) => startInstance(name, port, index)))] as const),
+    ),
+  ) as Record<ServiceName, ServiceInstance[]>;
+  const edge = await startEdge(
+    {
+      auth: instances['auth-gateway'].map((instance) => instance.url),
+      wallet: instances.wallet.map((instance) => instance.url),
+      bets: instances.bets.map((instance) => instance.url),
+    },
+  );
+  started.push(edge.stop);
+  return { url: edge.url, database, instances, internalToken };
+}
