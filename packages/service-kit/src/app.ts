@@ -91,9 +91,18 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   // JSON only: any other body type is a 415, never parsed.
   app.removeContentTypeParser(['text/plain']);
 
+  // Draining: once close() starts, every response still in flight tells its client (nginx) to
+  // drop the connection, so keep-alive sockets cannot hold the shutdown open.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     reply.header('x-served-by', serverId);
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
   });
 
   app.setErrorHandler((error: FastifyError | LudicError, request, reply) => {

@@ -7,19 +7,19 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** One of a few strings; reported as "must be one of a, b, c" when wrong. */
+export function StringEnum<const T extends readonly string[]>(values: T, options: { default?: T[number]; description?: string } = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}
+
 /** What every Ludic service reads from its environment. Services extend it with their own. */
 export const BaseConfig = {
-  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
-    default: 'development',
-  }),
+  NODE_ENV: StringEnum(['development', 'test', 'production'], { default: 'development' }),
   HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535 }),
   /** Shown in `x-served-by` and logs; defaults to `<service>-<hostname>-<port>`. */
   SERVER_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' })),
-  LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
-    { default: 'info' },
-  ),
+  LOG_LEVEL: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   /** Server-side limit on any one statement; also bounds how long a row lock can be held. */
@@ -56,9 +56,9 @@ function describeConfigError(error: unknown): string {
   if (!Array.isArray(problems)) return `invalid configuration: ${(error as Error).message}`;
   const lines = problems.map((problem) => {
     const name = problem.params?.missingProperty ?? problem.instancePath.replace(/^\//, '');
-    return problem.params?.missingProperty
-      ? `${String(name)} is required`
-      : `${String(name)} ${problem.message ?? 'is invalid'}`;
+    if (problem.params?.missingProperty) return `${String(name)} is required`;
+    if (Array.isArray(problem.params?.allowedValues)) return `${String(name)} must be one of ${problem.params.allowedValues.join(', ')}`;
+    return `${String(name)} ${problem.message ?? 'is invalid'}`;
   });
   return `invalid configuration: ${lines.join('; ')}`;
 }
