@@ -5,3 +5,4 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './migrations.js';
 export * from './run.js';
+export * from './idempotency.js';
