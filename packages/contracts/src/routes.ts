@@ -119,6 +119,11 @@ export const publicRoutes = {
     summary: "One of the caller's bets",
     schema: { params: IdParams, response: { 200: bets.Bet } },
   }),
+  betStream: route({
+    service: 'bets', method: 'GET', url: '/api/bets/stream', access: 'user',
+    summary: "Server-Sent Events for the caller: `bet.settled` (the bet) and `wallet.updated` ({balance}); a comment line every 15 s",
+    schema: { response: { 200: Type.String({ description: 'text/event-stream: `event: <type>` and `data: <JSON>` per notification' }) } },
+  }),
   leaderboard: route({
     service: 'bets', method: 'GET', url: '/api/leaderboard', access: 'public',
     summary: 'Top 50 players by profit over settled bets',
