@@ -19,8 +19,9 @@ async function buildTestApp(t: Test) {
   const config = loadConfig(BaseConfigSchema, env);
   const database = createDatabase({ url: config.DATABASE_URL, schema: 'public', poolSize: 2, statementTimeoutMs: 2000, applicationName: 'kit-test' });
   const app = await createServiceApp({ service: 'wallet', config, database, logger: false });
-  // A real contract route, so validation runs exactly as in the services.
-  app.route({ ...contractRoute(internalRoutes.debit), handler: async (request) => ({ entryId: '00000000-0000-4000-8000-000000000000', balance: request.body.amount }) });
+  // A real contract route, so validation runs exactly as in the services (made public here:
+  // access control has its own tests in auth/access.test.ts).
+  app.route({ ...contractRoute({ ...internalRoutes.debit, access: 'public' }), handler: async (request) => ({ entryId: '00000000-0000-4000-8000-000000000000', balance: request.body.amount }) });
   app.get('/boom', async () => {
     throw new Error('secret internals');
   });

@@ -13,6 +13,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import fastifyMetricsModule from 'fastify-metrics';
+import { accessHook, installAccessControl, type AccessControlOptions } from './auth/access.js';
 import { serverIdOf, type BaseConfig } from './config.js';
 import type { Database } from './database.js';
 import { withTimeout } from './database.js';
@@ -42,6 +43,8 @@ export interface ServiceAppOptions {
   upstreams?: Record<string, string>;
   /** Override logging (tests silence it). */
   logger?: FastifyServerOptions['logger'];
+  /** Keys and secrets that enforce each contract route's `access`; a route it cannot enforce fails at start. */
+  access?: AccessControlOptions;
 }
 
 // fastify-metrics is CommonJS with an `exports.default`; under NodeNext that is `.default`.
@@ -148,6 +151,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   // ioredis reports every failed reconnect; one line per outage is enough.
   app.redis.on('error', (err: Error) => app.log.debug({ err }, 'redis connection error'));
 
+  installAccessControl(app, options.access);
+
   await app.register(fastifyMetrics, {
     endpoint: '/metrics',
     // One app per process in production; tests build several in one process.
@@ -194,13 +199,19 @@ async function probeHealth(base: string, timeoutMs: number): Promise<void> {
 }
 
 /**
- * Route options from a contract: method, url and the full schema (responses included, plus
- * the error envelope for every 4xx/5xx). Spread into `app.route({...contractRoute(c), handler})`.
+ * Route options from a contract: method, url, the full schema (responses included, plus
+ * the error envelope for every 4xx/5xx) and the `onRequest` hook enforcing its `access`
+ * (`user`/`admin`: a verified, unrevoked bearer token in `request.user`; `service`: the
+ * internal token). Spread into `app.route({...contractRoute(c), handler})`.
  */
 export function contractRoute<S extends RouteSchema>(contract: RouteContract<S>) {
+  const onRequest = accessHook(contract.access);
   return {
     method: contract.method,
     url: contract.url,
+    // The contract's `access` is enforced here, so no route can forget it (don't override onRequest).
+    config: { access: contract.access },
+    ...(onRequest ? { onRequest } : {}),
     schema: {
       ...contract.schema,
       summary: contract.summary,

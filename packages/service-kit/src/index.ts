@@ -6,3 +6,4 @@ export * from './logger.js';
 export * from './migrations.js';
 export * from './run.js';
 export * from './idempotency.js';
+export * from './auth/index.js';

@@ -28,3 +28,4 @@ export {
   type TestStack,
   type Teardown,
 } from './testkit.js';
+export { generateJwtSigningKey, loadOrCreateSecrets, type LocalSecrets } from './secrets.js';

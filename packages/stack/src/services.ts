@@ -42,6 +42,11 @@ export interface SharedServiceConfig {
   internalToken: string;
   /** Base URL bets uses to reach the wallet. */
   walletUrl: string;
+  /** Gateway's access-token signing key (private JWK JSON) and its public JWKS (every service). */
+  jwtPrivateJwk: string;
+  jwtPublicJwks: string;
+  /** ADMIN_EMAILS: comma-separated emails that get role admin. */
+  adminEmails: string;
   /** `production` for the local stack (compiled code), `test` under tests. */
   nodeEnv: 'production' | 'test' | 'development';
   logLevel?: string;
@@ -66,7 +71,10 @@ export function serviceEnv(
     DATABASE_URL: shared.databaseUrl,
     REDIS_URL: shared.redisUrl,
     LOG_LEVEL: shared.logLevel ?? process.env.LOG_LEVEL ?? 'info',
+    JWT_PUBLIC_JWKS: shared.jwtPublicJwks,
+    ADMIN_EMAILS: shared.adminEmails,
   };
+  if (service === 'auth-gateway') env.JWT_PRIVATE_JWK = shared.jwtPrivateJwk;
   if (service === 'wallet' || service === 'bets') env.INTERNAL_TOKEN = shared.internalToken;
   if (service === 'bets') env.WALLET_URL = shared.walletUrl;
   return env;
@@ -90,6 +98,8 @@ export interface StartServiceOptions {
   runtime: Runtime;
   logFile: string;
   healthTimeoutMs?: number;
+  /** Variables for this instance only, over serviceEnv's (tests: a fault switch, short timers). */
+  extraEnv?: NodeJS.ProcessEnv;
 }
 
 /** Spawns one instance and waits until its /health answers 200. */
@@ -99,7 +109,7 @@ export async function startServiceInstance(options: StartServiceOptions): Promis
     command,
     args,
     cwd: repoRoot,
-    env: serviceEnv(options.service, { port: options.port, serverId: options.serverId }, options.shared),
+    env: { ...serviceEnv(options.service, { port: options.port, serverId: options.serverId }, options.shared), ...options.extraEnv },
     logFile: options.logFile,
   });
   const url = `http://127.0.0.1:${options.port}`;

@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { EdgeUpstreams } from './nginx-config.js';
 import { resolveStaticRoot, startNginx } from './nginx.js';
 import { getFreePort, getFreePorts } from './ports.js';
+import { generateJwtSigningKey } from './secrets.js';
 import { services, startServiceInstance, type ServiceInstance, type ServiceName } from './services.js';
 
 /**
@@ -102,6 +103,11 @@ export interface TestStack {
   database: TestDatabase;
   instances: Record<ServiceName, ServiceInstance[]>;
   internalToken: string;
+  /** The gateway's signing key (private JWK JSON): tests mint or forge tokens with it. */
+  jwtPrivateJwk: string;
+  jwtPublicJwks: string;
+  /** Emails that get role admin in this stack. */
+  adminEmails: string;
 }
 
 /**
@@ -120,12 +126,16 @@ export async function startTestStack(t: Teardown, options: { instancesPerService
   started.push(database.drop);
   const logDir = testDir('stack');
   const internalToken = randomBytes(32).toString('base64url');
+  const signingKey = generateJwtSigningKey(`test-${randomBytes(4).toString('hex')}`);
+  const adminEmails = 'admin@ludic.test';
   const freePorts = await getFreePorts(services.length * count);
   const ports = Object.fromEntries(services.map(({ name }, i) => [name, freePorts.slice(i * count, (i + 1) * count)])) as Record<ServiceName, number[]>;
   const shared = {
     databaseUrl: database.url,
     redisUrl: testRedisUrl(),
     internalToken,
+    ...signingKey,
+    adminEmails,
     walletUrl: `http://127.0.0.1:${ports.wallet[0]}`,
     nodeEnv: 'test' as const,
     logLevel: 'warn',
@@ -156,5 +166,5 @@ export async function startTestStack(t: Teardown, options: { instancesPerService
     },
   );
   started.push(edge.stop);
-  return { url: edge.url, database, instances, internalToken };
+  return { url: edge.url, database, instances, internalToken, ...signingKey, adminEmails };
 }

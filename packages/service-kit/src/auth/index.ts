@@ -1,0 +1,5 @@
+export * from './access.js';
+export * from './config.js';
+export * from './keys.js';
+export * from './revocation.js';
+export * from './verifier.js';
