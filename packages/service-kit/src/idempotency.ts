@@ -91,7 +91,7 @@ export type IdempotencyClaim<T> = { replay: false } | ({ replay: true } & Idempo
 /** Anything that can run a query: a transaction in every real use. */
 type Tables = Record<string, IdempotencyRecordTable>;
 
-function tables(trx: Transaction<unknown> | Kysely<unknown>): Kysely<Tables> {
+function tables<DB>(trx: Transaction<DB> | Kysely<DB>): Kysely<Tables> {
   return trx as unknown as Kysely<Tables>;
 }
 
@@ -197,7 +197,7 @@ export async function runIdempotent<DB, T>(
 }
 
 /** Deletes up to `batchSize` expired records; returns how many. Run it now and then. */
-export async function purgeExpiredIdempotencyRecords(db: Kysely<unknown>, store: IdempotencyStore, batchSize = 1000): Promise<number> {
+export async function purgeExpiredIdempotencyRecords<DB>(db: Kysely<DB>, store: IdempotencyStore, batchSize = 1000): Promise<number> {
   const records = tables(db);
   const result = await records
     .deleteFrom(store.table)

@@ -5,5 +5,6 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './migrations.js';
 export * from './run.js';
-export * from './idempotency.js';
 export * from './auth/index.js';
+export * from './idempotency.js';
+export * from './plugin-types.js';

@@ -1,9 +1,21 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { BaseConfig } from '@ludic/service-kit';
+import { BaseConfig, InternalTokenConfig, TokenVerifyConfig } from '@ludic/service-kit';
+
+/** An amount setting in the API's format ("1000.00"); parsed to minor units by `walletSettings`. */
+const MoneySetting = (defaultValue: string, description: string) =>
+  Type.String({ pattern: '^(0|[1-9][0-9]{0,11})(\\.[0-9]{1,2})?$', default: defaultValue, description });
 
 export const WalletConfigSchema = Type.Object({
   ...BaseConfig,
+  ...TokenVerifyConfig,
   /** Shared secret other services present in `x-internal-token`. */
-  INTERNAL_TOKEN: Type.String({ minLength: 32 }),
+  ...InternalTokenConfig,
+  /** The one currency of this deployment (ISO 4217). */
+  CURRENCY: Type.String({ pattern: '^[A-Z]{3}$', default: 'RUB' }),
+  OPENING_BALANCE: MoneySetting('1000.00', 'What a new wallet starts with (itself a ledger entry).'),
+  /** The demo top-up can be switched off (403 DEPOSITS_DISABLED). */
+  DEPOSITS_ENABLED: Type.Boolean({ default: true }),
+  DEPOSIT_MAX: MoneySetting('10000.00', 'Largest single deposit.'),
+  DEPOSIT_DAILY_MAX: MoneySetting('50000.00', 'Most a wallet may receive in deposits over any 24 hours.'),
 });
 export type WalletConfig = Static<typeof WalletConfigSchema>;

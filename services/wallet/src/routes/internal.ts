@@ -1,0 +1,73 @@
+import { formatMoney, internalRoutes } from '@ludic/contracts';
+import { contractRoute, LudicError, type ServiceApp } from '@ludic/service-kit';
+import { assertCallerReference, creditWallet, debitWallet, positiveAmount, toLedgerEntry, voidDebit, type Movement } from '../ledger.js';
+import { publishBalance } from '../notifications.js';
+import { findOwnedEntries, findOwnedEntriesByKind } from '../repository.js';
+import { reversalReference } from '../ledger.js';
+import type { WalletContext } from './context.js';
+
+/** Service-to-service routes for bets: `x-internal-token` enforced by contractRoute. */
+export function registerInternalRoutes(app: ServiceApp, ctx: WalletContext): void {
+  const answer = (movement: Movement) => {
+    if (movement.moved) publishBalance(app, movement.userId, movement.balance);
+    return { entryId: movement.entry.id, balance: formatMoney(movement.balance) };
+  };
+
+  app.route({
+    ...contractRoute(internalRoutes.debit),
+    handler: async (request) => {
+      const { userId, reference } = request.body;
+      const amount = positiveAmount(request.body.amount);
+      assertCallerReference(reference);
+      const movement = await ctx.db.transaction().execute((trx) => debitWallet(trx, { userId, amount, reference }, ctx.settings));
+      return answer(movement);
+    },
+  });
+
+  app.route({
+    ...contractRoute(internalRoutes.credit),
+    handler: async (request) => {
+      const { userId, reference, type } = request.body;
+      const amount = positiveAmount(request.body.amount);
+      assertCallerReference(reference);
+      const movement = await ctx.db.transaction().execute((trx) => creditWallet(trx, { userId, amount, reference, type }, ctx.settings));
+      return answer(movement);
+    },
+  });
+
+  app.route({
+    ...contractRoute(internalRoutes.void),
+    handler: async (request) => {
+      const { reference } = request.body;
+      assertCallerReference(reference);
+      const outcome = await ctx.db.transaction().execute((trx) => voidDebit(trx, reference));
+      if (outcome.reversal) publishBalance(app, outcome.reversal.userId, outcome.reversal.balance);
+      return { voided: outcome.voided };
+    },
+  });
+
+  app.route({
+    ...contractRoute(internalRoutes.entries),
+    handler: async (request) => {
+      const { reference, prefix, olderThan, limit = 100 } = request.query;
+      if ((reference === undefined) === (prefix === undefined)) {
+        throw new LudicError('VALIDATION_ERROR', 'give either reference or prefix', {
+          fields: [{ field: 'querystring', message: 'exactly one of reference and prefix is required' }],
+        });
+      }
+      if (reference !== undefined) {
+        if (olderThan !== undefined) {
+          throw new LudicError('VALIDATION_ERROR', 'olderThan goes with prefix', {
+            fields: [{ field: 'querystring/olderThan', message: 'only with prefix' }],
+          });
+        }
+        // The entry and, if it was voided, its reversal: what a reconciler needs to decide.
+        const rows = await findOwnedEntries(ctx.db, [reference, reversalReference(reference)]);
+        return rows.map(toLedgerEntry);
+      }
+      const kind = prefix!.slice(0, -1);
+      const rows = await findOwnedEntriesByKind(ctx.db, kind, olderThan === undefined ? undefined : new Date(olderThan), limit);
+      return rows.map(toLedgerEntry);
+    },
+  });
+}
