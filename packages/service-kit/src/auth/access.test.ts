@@ -18,7 +18,7 @@ const probe = (url: string, access: RouteContract['access']): RouteContract<{ re
   service: 'wallet', method: 'GET', url, access, summary: `${access} probe`, schema: { response: { 200: Echo } },
 });
 
-async function buildApp(t: Test, keys: TestSigningKey[], options: { redisUrl?: string } = {}): Promise<ServiceApp> {
+async function buildApp(t: Test, keys: TestSigningKey[], options: { redisUrl?: string; userRateLimit?: { max: number; windowMs: number } } = {}): Promise<ServiceApp> {
   const config = loadConfig(Type.Object({ ...BaseConfigSchema.properties, ...TokenVerifyConfig }), {
     PORT: '0',
     DATABASE_URL: process.env.LUDIC_TEST_DATABASE_URL,
@@ -27,7 +27,7 @@ async function buildApp(t: Test, keys: TestSigningKey[], options: { redisUrl?: s
     ...tokenVerifyEnv(keys),
   });
   const database = createDatabase({ url: config.DATABASE_URL, schema: 'public', poolSize: 1, statementTimeoutMs: 2000, applicationName: 'access-test' });
-  const app = await createServiceApp({ service: 'wallet', config, database, logger: false, access: { tokens: config, internalToken: INTERNAL_TOKEN } });
+  const app = await createServiceApp({ service: 'wallet', config, database, logger: false, access: { tokens: config, internalToken: INTERNAL_TOKEN, userRateLimit: options.userRateLimit } });
   const echo = async (request: { user: { sub: string; role: string; sid: string } }) => ({ sub: request.user.sub, role: request.user.role, sid: request.user.sid });
   app.route({ ...contractRoute(probe('/user', 'user')), handler: echo });
   app.route({ ...contractRoute(probe('/admin', 'admin')), handler: echo });
@@ -181,4 +181,21 @@ t.test('Redis outage: tokens keep working, admin routes fail closed, revocations
   });
   t.ok(applied, 'the revocation made during the outage applies after reconnect');
   t.equal((await app.inject({ method: 'GET', url: '/admin', headers: bearer(admin.token) })).statusCode, 200, 'admin routes work again');
+});
+
+t.test('the per-user API limit holds across instances and routes: 429 RATE_LIMITED with Retry-After', async (t) => {
+  const key = generateSigningKey();
+  const limit = { max: 3, windowMs: 60_000 };
+  const [one, two] = [await buildApp(t, [key], { userRateLimit: limit }), await buildApp(t, [key], { userRateLimit: limit })];
+  const greedy = signTestToken(key, { role: 'admin' }).token;
+  const statuses = [];
+  for (const [app, url] of [[one, '/user'], [two, '/admin'], [one, '/admin'], [two, '/user']] as const) {
+    statuses.push((await app.inject({ method: 'GET', url, headers: bearer(greedy) })).statusCode);
+  }
+  t.same(statuses, [200, 200, 200, 429], 'the fourth request of the window is refused, whichever instance and route');
+  const refused = await one.inject({ method: 'GET', url: '/user', headers: bearer(greedy) });
+  t.equal(refused.json().code, 'RATE_LIMITED');
+  t.ok(Number(refused.headers['retry-after']) > 0 && Number(refused.headers['retry-after']) <= 60, `Retry-After ${refused.headers['retry-after']}`);
+  t.equal((await one.inject({ method: 'GET', url: '/user', headers: bearer(signTestToken(key).token) })).statusCode, 200, 'another user is not affected');
+  t.equal((await one.inject({ method: 'GET', url: '/user' })).statusCode, 401, 'anonymous requests are refused before counting');
 });

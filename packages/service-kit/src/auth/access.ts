@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Access, AccessClaims } from '@ludic/contracts';
 import type {} from '@fastify/jwt';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fastifyRateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { LudicError } from '../errors.js';
 import type { TokenVerifyConfig } from './config.js';
 import { RevocationList } from './revocation.js';
@@ -13,6 +14,8 @@ export interface AccessControlOptions {
   tokens?: TokenVerifyConfig;
   /** The shared secret of `service` routes (`x-internal-token`). */
   internalToken?: string;
+  /** Requests one user may make to this service's `user`/`admin` routes per window, across instances. */
+  userRateLimit?: { max: number; windowMs: number };
 }
 
 /** The app's access machinery, decorated as `app.accessControl`. */
@@ -48,8 +51,33 @@ function sha256(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-/** Decorates the app with its access machinery and refuses, at start, routes it could not enforce. */
-export function installAccessControl(app: FastifyInstance, options: AccessControlOptions = {}): void {
+/** 429 RATE_LIMITED with Retry-After, in the envelope. */
+export function rateLimitedError(ttlMs: number): LudicError {
+  const seconds = Math.max(1, Math.ceil(ttlMs / 1000));
+  return new LudicError('RATE_LIMITED', `too many requests; retry in ${seconds} s`, { retryAfterSeconds: seconds }, { 'retry-after': String(seconds) });
+}
+
+/**
+ * Decorates the app with its access machinery and the Redis-backed rate limiter (limits hold
+ * across instances; while Redis is down requests are not limited rather than refused), and
+ * refuses, at start, routes it could not enforce.
+ */
+export async function installAccessControl(app: FastifyInstance, options: AccessControlOptions = {}): Promise<void> {
+  await app.register(fastifyRateLimit, {
+    global: false,
+    redis: app.redis,
+    nameSpace: 'ludic:rate:',
+    skipOnError: true,
+    errorResponseBuilder: (_request, context) => rateLimitedError(context.ttl),
+  });
+  // One budget per user over all of this service's user routes (not one per route).
+  const userLimiter: onRequestHookHandler | undefined = options.userRateLimit
+    ? (app.rateLimit({
+        max: options.userRateLimit.max,
+        timeWindow: options.userRateLimit.windowMs,
+        keyGenerator: (request) => `user:${request.user.sub}`,
+      }) as onRequestHookHandler)
+    : undefined;
   const revocations = options.tokens ? new RevocationList(app.redis, app.log) : undefined;
   app.decorate('accessControl', {
     verifier: options.tokens ? createTokenVerifier(options.tokens) : undefined,
@@ -65,6 +93,11 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
     const access = route.config?.access;
     if ((access === 'user' || access === 'admin') && !options.tokens) {
       throw new Error(`${route.method} ${route.url} needs access tokens verified: pass access.tokens to createServiceApp`);
+    }
+    // After the access hook, so the limit is counted per verified user.
+    if ((access === 'user' || access === 'admin') && userLimiter) {
+      const hooks = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+      route.onRequest = [...hooks, userLimiter];
     }
     if (access === 'service' && !options.internalToken) {
       throw new Error(`${route.method} ${route.url} is a service route: pass access.internalToken to createServiceApp`);

@@ -26,3 +26,19 @@ export const InternalTokenConfig = {
 };
 const InternalTokenConfigSchema = Type.Object(InternalTokenConfig);
 export type InternalTokenConfig = Static<typeof InternalTokenConfigSchema>;
+
+/**
+ * The per-user API limit of a service's `user`/`admin` routes, shared by its instances through
+ * Redis. Load tests raise it.
+ */
+export const UserRateLimitConfig = {
+  USER_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 600 }),
+  USER_RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
+};
+const UserRateLimitConfigSchema = Type.Object(UserRateLimitConfig);
+export type UserRateLimitConfig = Static<typeof UserRateLimitConfigSchema>;
+
+/** `access.userRateLimit` from the config fragment. */
+export function userRateLimitFrom(config: UserRateLimitConfig): { max: number; windowMs: number } {
+  return { max: config.USER_RATE_LIMIT_MAX, windowMs: config.USER_RATE_LIMIT_WINDOW_MS };
+}
