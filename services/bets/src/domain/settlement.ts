@@ -1,0 +1,58 @@
+import type { Bet, CancelResult, Selection, SettleEventBody, SettleResult } from '@ludic/contracts';
+import { LudicError } from '@ludic/service-kit';
+import type { Transaction } from 'kysely';
+import type { BetsDatabase, EventRow } from '../db.js';
+import { settlePendingBets, voidPendingBets } from '../repositories/bets.js';
+import { lockEvent, updateEvent } from '../repositories/events.js';
+import { enqueueCredits } from '../repositories/outbox.js';
+import { decideStatusChange } from './event-status.js';
+import { toBet, toEvent } from './mapping.js';
+
+/** What a settlement changed, for the response and the notifications sent after commit. */
+export interface SettlementOutcome<R> {
+  result: R;
+  settledBets: Bet[];
+}
+
+async function lockForSettlement(trx: Transaction<BetsDatabase>, id: string, kind: 'settle' | 'cancel'): Promise<EventRow> {
+  // The update lock waits for every bet still being placed on the event (share lock), so
+  // those bets are committed, and settled here, or rolled back; none can slip in afterwards.
+  const event = await lockEvent(trx, id, 'update');
+  if (!event) throw new LudicError('EVENT_NOT_FOUND', 'no such event');
+  const verdict = decideStatusChange(event.status, { kind }, { now: new Date(), startsAt: event.starts_at });
+  if (!verdict.ok) throw new LudicError(verdict.code, verdict.message, { status: event.status });
+  return event;
+}
+
+/**
+ * Records the result and, in the same transaction, marks every pending bet won or lost and
+ * queues one payout per winner in the outbox (delivered to the wallet afterwards). A second
+ * settle, concurrent or later, finds the event finished: 409, nothing paid twice.
+ */
+export async function settleEvent(trx: Transaction<BetsDatabase>, id: string, body: SettleEventBody): Promise<SettlementOutcome<SettleResult>> {
+  await lockForSettlement(trx, id, 'settle');
+  const result: Selection = body.result;
+  const event = await updateEvent(trx, id, { status: 'finished', result, ...(body.score ? { score: body.score } : {}), settled: true });
+  const bets = await settlePendingBets(trx, id, result);
+  const winners = bets.filter((bet) => bet.status === 'won');
+  await enqueueCredits(
+    trx,
+    winners.map((bet) => ({ betId: bet.id, userId: bet.user_id, kind: 'payout' as const, amount: bet.potential_win })),
+  );
+  return {
+    result: { event: toEvent(event), won: winners.length, lost: bets.length - winners.length },
+    settledBets: bets.map(toBet),
+  };
+}
+
+/** Cancels the event: every pending bet void and its stake queued for refund, in one transaction. */
+export async function cancelEvent(trx: Transaction<BetsDatabase>, id: string): Promise<SettlementOutcome<CancelResult>> {
+  await lockForSettlement(trx, id, 'cancel');
+  const event = await updateEvent(trx, id, { status: 'cancelled', settled: true });
+  const bets = await voidPendingBets(trx, id);
+  await enqueueCredits(
+    trx,
+    bets.map((bet) => ({ betId: bet.id, userId: bet.user_id, kind: 'refund' as const, amount: bet.amount })),
+  );
+  return { result: { event: toEvent(event), voided: bets.length }, settledBets: bets.map(toBet) };
+}
