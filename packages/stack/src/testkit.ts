@@ -114,7 +114,18 @@ export interface TestStack {
  * The whole system for one test: a fresh database, `instancesPerService` instances of every
  * service (from TypeScript sources) and nginx in front. Everything stops on teardown.
  */
-export async function startTestStack(t: Teardown, options: { instancesPerService?: number } = {}): Promise<TestStack> {
+export interface TestStackOptions {
+  instancesPerService?: number;
+  /** Extra variables per service, over the stack's own (e.g. a low rate limit to test it). */
+  env?: Partial<Record<ServiceName, Record<string, string>>>;
+}
+
+/** Every test registers its users from 127.0.0.1 into one Redis: the per-IP limit must not bite them. */
+const testServiceEnv: Partial<Record<ServiceName, Record<string, string>>> = {
+  'auth-gateway': { REGISTER_RATE_LIMIT_MAX: '1000000' },
+};
+
+export async function startTestStack(t: Teardown, options: TestStackOptions = {}): Promise<TestStack> {
   const count = options.instancesPerService ?? 1;
   // Stopped in reverse order of start (nginx, services, then the database), also when start
   // fails half-way.
@@ -147,6 +158,7 @@ export async function startTestStack(t: Teardown, options: { instancesPerService
       serverId: `${service}-${index + 1}`,
       shared,
       runtime: 'source',
+      extraEnv: { ...testServiceEnv[service], ...options.env?.[service] },
       logFile: path.join(logDir, `${service}-${index + 1}.log`),
       healthTimeoutMs: 60_000,
     });

@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -56,30 +56,38 @@ async function runTap(files: string[], env: NodeJS.ProcessEnv): Promise<{ exitCo
 }
 
 async function main(): Promise<number> {
-  const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : findTestFiles(repoRoot);
+  const requested = process.argv.slice(2).map((file) => path.relative(repoRoot, path.resolve(file)));
+  const files = requested.length > 0 ? requested : findTestFiles(repoRoot);
   if (files.length === 0) {
     console.error('no test files found');
     return 1;
   }
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'ludic-test-'));
+  // PostgreSQL runs as the postgres user when we are root: it must be able to enter workDir.
+  chmodSync(workDir, 0o755);
   const [postgresPort, redisPort] = await getFreePorts(2);
   let postgres: PostgresServer | undefined;
   let redis: RedisServer | undefined;
   let failed = true;
   try {
     console.log(`# starting PostgreSQL (port ${postgresPort}) and Redis (port ${redisPort}) in ${workDir}`);
-    [postgres, redis] = await Promise.all([
+    const [postgresStart, redisStart] = await Promise.allSettled([
       startPostgres({ dataDir: path.join(workDir, 'postgres', 'data'), port: postgresPort as number, password: randomBytes(16).toString('hex') }),
       startRedis({ dir: path.join(workDir, 'redis'), port: redisPort as number }),
     ]);
+    // Keep whichever started, so `finally` stops it even when the other failed.
+    if (postgresStart.status === 'fulfilled') postgres = postgresStart.value;
+    if (redisStart.status === 'fulfilled') redis = redisStart.value;
+    if (postgresStart.status === 'rejected') throw postgresStart.reason;
+    if (redisStart.status === 'rejected') throw redisStart.reason;
     console.log('# migrating the template database');
-    await prepareTemplate(postgres, path.join(workDir, 'logs', 'migrate.log'));
+    await prepareTemplate(postgresStart.value, path.join(workDir, 'logs', 'migrate.log'));
 
     const { exitCode, lines } = await runTap(files, {
       ...process.env,
-      LUDIC_TEST_DATABASE_URL: postgres.url('postgres'),
+      LUDIC_TEST_DATABASE_URL: postgresStart.value.url('postgres'),
       LUDIC_TEST_TEMPLATE_DATABASE: templateDatabase,
-      LUDIC_TEST_REDIS_URL: redis.url,
+      LUDIC_TEST_REDIS_URL: redisStart.value.url,
       LUDIC_TEST_TMPDIR: path.join(workDir, 'tests'),
     });
     const tally = tallyTapOutput(lines);
