@@ -1,0 +1,49 @@
+/**
+ * Prints the edge config for a multi-server deployment (a system nginx) to stdout:
+ *
+ *   node --import tsx packages/stack/src/cli/render-nginx.ts \
+ *     --listen 80 --static-root /srv/ludic/web \
+ *     --auth 10.0.0.11:4101,10.0.0.12:4101 \
+ *     --wallet 10.0.0.11:4201,10.0.0.12:4201 \
+ *     --bets 10.0.0.11:4301,10.0.0.12:4301 > /etc/nginx/nginx.conf
+ *
+ * Optional: --user (default www-data), --client-max-body-size (default 64k),
+ * --keepalive (idle upstream connections per worker, default 32). See nginx/README.md.
+ */
+import { parseArgs } from 'node:util';
+import { loadNginxTemplate, renderNginxConfig } from '../nginx-config.js';
+
+const { values } = parseArgs({
+  options: {
+    listen: { type: 'string', default: '80' },
+    'static-root': { type: 'string' },
+    auth: { type: 'string' },
+    wallet: { type: 'string' },
+    bets: { type: 'string' },
+    user: { type: 'string', default: 'www-data' },
+    'client-max-body-size': { type: 'string', default: '64k' },
+    keepalive: { type: 'string', default: '32' },
+  },
+});
+
+function required(name: 'static-root' | 'auth' | 'wallet' | 'bets'): string {
+  const value = values[name];
+  if (!value) {
+    console.error(`--${name} is required (see the usage at the top of ${import.meta.url})`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const list = (value: string) => value.split(',').map((item) => item.trim()).filter(Boolean);
+
+process.stdout.write(
+  renderNginxConfig(loadNginxTemplate(), {
+    listen: values.listen,
+    staticRoot: required('static-root'),
+    upstreams: { auth: list(required('auth')), wallet: list(required('wallet')), bets: list(required('bets')) },
+    user: values.user,
+    clientMaxBodySize: values['client-max-body-size'],
+    keepaliveConnections: Number(values.keepalive),
+  }),
+);
