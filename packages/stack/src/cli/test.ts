@@ -17,7 +17,6 @@ import pg from 'pg';
 import { repoRoot } from '../paths.js';
 import { getFreePorts } from '../ports.js';
 import { ensureDatabase, startPostgres, type PostgresServer } from '../postgres.js';
-import { exited } from '../processes.js';
 import { startRedis, type RedisServer } from '../redis.js';
 import { runMigrations } from '../services.js';
 import { findTestFiles, tallyTapOutput } from '../test-files.js';
@@ -34,25 +33,41 @@ async function prepareTemplate(postgres: PostgresServer, logFile: string): Promi
   await client.end();
 }
 
+/**
+ * Ctrl-C or SIGTERM must not leave PostgreSQL (detached by pg_ctl) or Redis behind: a signal
+ * stops tap if it runs, and the run ends at the next step, through the usual clean-up.
+ */
+const interruption = {
+  signal: undefined as NodeJS.Signals | undefined,
+  onSignal: undefined as (() => void) | undefined,
+  check(): void {
+    if (this.signal) throw new Error(`interrupted by ${this.signal}`);
+  },
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    interruption.signal = signal;
+    interruption.onSignal?.();
+  });
+}
+
 async function runTap(files: string[], env: NodeJS.ProcessEnv): Promise<{ exitCode: number; lines: string[] }> {
   const tap = spawn(path.join(repoRoot, 'node_modules', '.bin', 'tap'), ['--reporter=tap', '--jobs=2', ...files], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  interruption.onSignal = () => tap.kill('SIGTERM');
   const lines: string[] = [];
   const reader = createInterface({ input: tap.stdout });
   reader.on('line', (line) => {
     lines.push(line);
     process.stdout.write(`${line}\n`);
   });
-  const stopTap = () => tap.kill('SIGTERM');
-  process.once('SIGINT', stopTap);
-  process.once('SIGTERM', stopTap);
-  await exited(tap);
-  process.off('SIGINT', stopTap);
-  process.off('SIGTERM', stopTap);
-  return { exitCode: tap.exitCode ?? 1, lines };
+  // 'close', not 'exit': only then has every line of its output been read.
+  const exitCode = await new Promise<number>((resolve) => tap.once('close', (code) => resolve(code ?? 1)));
+  interruption.onSignal = undefined;
+  return { exitCode, lines };
 }
 
 async function main(): Promise<number> {
@@ -80,8 +95,10 @@ async function main(): Promise<number> {
     if (redisStart.status === 'fulfilled') redis = redisStart.value;
     if (postgresStart.status === 'rejected') throw postgresStart.reason;
     if (redisStart.status === 'rejected') throw redisStart.reason;
+    interruption.check();
     console.log('# migrating the template database');
     await prepareTemplate(postgresStart.value, path.join(workDir, 'logs', 'migrate.log'));
+    interruption.check();
 
     const { exitCode, lines } = await runTap(files, {
       ...process.env,
