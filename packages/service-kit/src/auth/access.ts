@@ -40,7 +40,8 @@ declare module 'fastify' {
 // with the verified claims, so both agree on its type.
 declare module '@fastify/jwt' {
   interface FastifyJWT {
-    payload: AccessClaims;
+    /** What the gateway signs; the signer adds iss, aud, iat and exp. */
+    payload: Omit<AccessClaims, 'iss' | 'aud' | 'exp' | 'iat'> & Partial<Pick<AccessClaims, 'iss' | 'aud' | 'exp' | 'iat'>>;
     user: AccessClaims;
   }
 }

@@ -93,14 +93,15 @@ export class RevocationList {
     return false;
   }
 
-  #remember(sid: string, until: number): void {
+  /** Records a revocation this instance made itself, so it applies here before the publish loops back. */
+  remember(sid: string, until: number): void {
     if (until > Date.now()) this.#revoked.set(sid, Math.max(until, this.#revoked.get(sid) ?? 0));
   }
 
   #receive(raw: string): void {
     try {
       const { sid, until } = JSON.parse(raw) as RevocationMessage;
-      if (typeof sid === 'string' && typeof until === 'number') return this.#remember(sid, until);
+      if (typeof sid === 'string' && typeof until === 'number') return this.remember(sid, until);
     } catch {
       // fall through to the warning
     }
@@ -114,7 +115,7 @@ export class RevocationList {
       await this.#subscriber!.subscribe(REVOCATION_CHANNEL);
       const entries = await this.#redis.zrangebyscore(REVOKED_SESSIONS_KEY, Date.now(), '+inf', 'WITHSCORES');
       if (generation !== this.#syncGeneration) return;
-      for (let i = 0; i + 1 < entries.length; i += 2) this.#remember(entries[i]!, Number(entries[i + 1]));
+      for (let i = 0; i + 1 < entries.length; i += 2) this.remember(entries[i]!, Number(entries[i + 1]));
       this.#synced = true;
       this.#log.info({ revokedSessions: this.#revoked.size }, 'revocation list loaded');
       this.#onFirstSync?.();
