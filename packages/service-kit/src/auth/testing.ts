@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { AccessClaims, Role } from '@ludic/contracts';
 import { createSigner } from 'fast-jwt';
 import { ACCESS_TOKEN_ALGORITHM } from './keys.js';
@@ -25,6 +25,17 @@ export interface TestSigningKey {
 /** A fresh Ed25519 signing key pair. */
 export function generateSigningKey(kid = `test-${randomUUID().slice(0, 8)}`): TestSigningKey {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return signingKeyOf(kid, privateKey, publicKey);
+}
+
+/** The key of a running stack (its JWT_PRIVATE_JWK), to mint tokens it accepts. */
+export function signingKeyFromJwk(privateJwk: string): TestSigningKey {
+  const { kid, ...jwk } = JSON.parse(privateJwk) as JsonWebKey & { kid: string };
+  const privateKey = createPrivateKey({ key: jwk, format: 'jwk' });
+  return signingKeyOf(kid, privateKey, createPublicKey(privateKey));
+}
+
+function signingKeyOf(kid: string, privateKey: KeyObject, publicKey: KeyObject): TestSigningKey {
   const publicJwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: ACCESS_TOKEN_ALGORITHM, use: 'sig' };
   return {
     kid,
