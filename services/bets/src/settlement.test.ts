@@ -1,8 +1,8 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { betBody, idempotencyHeaders, startBetsSystem, type BetsSystem, type Player } from '../test/harness.js';
 import { openStream } from '../test/sse.js';
 
-async function placeOk(t: Tap.Test, system: BetsSystem, player: Player, body: unknown) {
+async function placeOk(t: Test, system: BetsSystem, player: Player, body: unknown) {
   const response = await system.call('POST', '/api/bets', { player, headers: idempotencyHeaders(), body });
   t.equal(response.status, 201, JSON.stringify(response.body));
   return response.body;
@@ -26,7 +26,7 @@ t.test('settlement pays winners exactly once, notifies on another instance, feed
   await system.fund(bob, '100.00');
   const event = await system.createEvent({ odds: { home: '1.55', draw: '3.20', away: '2.80' } });
   const aliceBet = await placeOk(t, system, alice, betBody(event, 'home', '10.07'));
-  const bobBet = await placeOk(t, system, bob, betBody(event, 'away', '20.00'));
+  await placeOk(t, system, bob, betBody(event, 'away', '20.00'));
 
   // Alice's stream is on the second instance; the first instance settles.
   const stream = await openStream(`${second.url}/api/bets/stream`, alice.headers);
@@ -74,7 +74,6 @@ t.test('settlement pays winners exactly once, notifies on another instance, feed
     { ...winner, totalBets: 1, wonBets: 1, winRate: 100 },
     { ...loser, totalBets: 1, wonBets: 0, winRate: 0 },
   ]);
-  void bobBet;
 });
 
 t.test('cancellation refunds every stake exactly once; an interrupted outbox resumes', async (t) => {

@@ -66,7 +66,8 @@ export interface BetsSystem {
   databaseUrl: string;
 }
 
-export async function startBetsSystem(t: Teardown, options: { betsEnv?: Record<string, string>; walletEnv?: Record<string, string> } = {}): Promise<BetsSystem> {
+/** `firstBetsEnv`: variables of the first bets instance only (e.g. a fault switch). */
+export async function startBetsSystem(t: Teardown, options: { firstBetsEnv?: Record<string, string>; walletEnv?: Record<string, string> } = {}): Promise<BetsSystem> {
   const started: (() => Promise<void>)[] = [];
   t.teardown(async () => {
     for (const stop of started.reverse()) await stop();
@@ -120,13 +121,13 @@ export async function startBetsSystem(t: Teardown, options: { betsEnv?: Record<s
       runtime: 'source',
       logFile: path.join(logDir, `${serverId}.log`),
       healthTimeoutMs: 60_000,
-      extraEnv: { ...tokenEnv, ...FAST_BETS_ENV, ...options.betsEnv, ...extraEnv },
+      extraEnv: { ...tokenEnv, ...FAST_BETS_ENV, ...extraEnv },
     });
     bets.push(instance);
     started.push(() => instance.stop());
     return instance;
   };
-  await startBets();
+  await startBets(options.firstBetsEnv);
 
   const pool = new pg.Pool({ connectionString: database.url, max: 4 });
   started.push(() => pool.end());

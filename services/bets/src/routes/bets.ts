@@ -1,9 +1,13 @@
 import { publicRoutes } from '@ludic/contracts';
 import { contractRoute, idempotencyKeyOf, LudicError, type ServiceApp } from '@ludic/service-kit';
 import { toBet } from '../domain/mapping.js';
+import { PerKeyQueue } from '../domain/per-key-queue.js';
 import { placeBet } from '../domain/place-bet.js';
 import { findUserBet, listUserBets } from '../repositories/bets.js';
 import type { BetsRuntime } from '../runtime.js';
+
+/** Bets of one player waiting on this instance before more are refused with 429. */
+const MAX_QUEUED_BETS_PER_PLAYER = 256;
 
 /** A player's bets: place, list, read one, and the live stream of their notifications. */
 export function betRoutes(app: ServiceApp, runtime: BetsRuntime): void {
@@ -19,12 +23,16 @@ export function betRoutes(app: ServiceApp, runtime: BetsRuntime): void {
     log: app.log,
   };
 
+  const perPlayer = new PerKeyQueue(MAX_QUEUED_BETS_PER_PLAYER);
+
   app.route({
     ...contractRoute(publicRoutes.placeBet),
     handler: async (request, reply) => {
       const key = idempotencyKeyOf(request);
       const { sub, name } = request.user;
-      const outcome = await placeBet({ ...placeBetDeps, log: request.log }, { userId: sub, name }, request.body, key, request.id);
+      const outcome = await perPlayer.run(sub, () =>
+        placeBet({ ...placeBetDeps, log: request.log }, { userId: sub, name }, request.body, key, request.id),
+      );
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(outcome.body);
     },

@@ -1,0 +1,47 @@
+import t from 'tap';
+import { PerKeyQueue } from './per-key-queue.js';
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+t.test('tasks of one key run one at a time, in order; other keys run alongside', async (t) => {
+  const queue = new PerKeyQueue(10);
+  const log: string[] = [];
+  let running = 0;
+  let most = 0;
+  const task = (name: string) => async () => {
+    running++;
+    most = Math.max(most, running);
+    log.push(`start ${name}`);
+    await tick();
+    log.push(`end ${name}`);
+    running--;
+    return name;
+  };
+  const results = await Promise.all([queue.run('a', task('a1')), queue.run('a', task('a2')), queue.run('b', task('b1'))]);
+  t.same(results, ['a1', 'a2', 'b1']);
+  t.ok(log.indexOf('end a1') < log.indexOf('start a2'), 'a2 waited for a1');
+  t.equal(most, 2, 'b ran beside a');
+});
+
+t.test('a failing task does not block the next one', async (t) => {
+  const queue = new PerKeyQueue(10);
+  const failed = queue.run('a', async () => {
+    throw new Error('boom');
+  });
+  const next = queue.run('a', async () => 'ok');
+  await t.rejects(failed, /boom/);
+  t.equal(await next, 'ok');
+});
+
+t.test('beyond the queue limit a key is refused with 429', async (t) => {
+  const queue = new PerKeyQueue(2);
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const first = queue.run('a', () => gate);
+  const second = queue.run('a', async () => undefined);
+  await t.rejects(queue.run('a', async () => undefined), { code: 'RATE_LIMITED', statusCode: 429 });
+  t.equal(await queue.run('b', async () => 'other key'), 'other key');
+  release();
+  await Promise.all([first, second]);
+  t.equal(await queue.run('a', async () => 'free again'), 'free again');
+});
