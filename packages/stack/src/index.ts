@@ -29,3 +29,4 @@ export {
   type Teardown,
 } from './testkit.js';
 export { generateJwtSigningKey, loadOrCreateSecrets, type LocalSecrets } from './secrets.js';
+export { DEMO_PLAYER, ensureAccount } from './seed-accounts.js';

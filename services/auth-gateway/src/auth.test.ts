@@ -1,5 +1,7 @@
 import t, { type Test } from 'tap';
-import { loadConfig } from '@ludic/service-kit';
+import { PassThrough } from 'node:stream';
+import type { FastifyServerOptions } from 'fastify';
+import { loadConfig, loggerOptions } from '@ludic/service-kit';
 import { bearer, generateSigningKey, signTestToken, tokenVerifyEnv } from '@ludic/service-kit/testing';
 import path from 'node:path';
 import { createTestDatabase, getFreePort, startRedis, testDir, testRedisUrl, waitFor } from '@ludic/stack';
@@ -10,7 +12,7 @@ import { startPocketBaseTestDouble, type PocketBaseTestDouble } from './identity
 
 type Provider = 'builtin' | 'pocketbase';
 
-async function buildGateway(t: Test, provider: Provider, env: Record<string, string> = {}) {
+async function buildGateway(t: Test, provider: Provider, env: Record<string, string> = {}, logger: FastifyServerOptions['logger'] = false) {
   const database = await createTestDatabase(t);
   const key = generateSigningKey();
   let pocketbase: PocketBaseTestDouble | undefined;
@@ -30,7 +32,7 @@ async function buildGateway(t: Test, provider: Provider, env: Record<string, str
     ...(pocketbase ? { POCKETBASE_URL: pocketbase.url } : {}),
     ...env,
   });
-  const app = await buildApp(config, { logger: false });
+  const app = await buildApp(config, { logger });
   t.teardown(() => app.close());
   const countUsers = async () => {
     if (pocketbase) return pocketbase.users.size;
@@ -257,4 +259,24 @@ t.test('login attempts are limited per IP and email: 429 RATE_LIMITED with Retry
   t.ok(Number(limited.headers['retry-after']) > 0);
   const otherEmail = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: unique('innocent'), password: 'guess-xx-yy' } });
   t.equal(otherEmail.statusCode, 401, 'another account from the same IP is not locked out');
+});
+
+t.test('secrets never reach the logs, even at trace level', async (t) => {
+  const stream = new PassThrough();
+  let logs = '';
+  stream.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+  const { app } = await buildGateway(t, 'builtin', { LOGIN_RATE_LIMIT_MAX: '2' }, { ...loggerOptions({ level: 'trace', service: 'auth-gateway', serverId: 'log-test' }), stream });
+  const email = unique('logs');
+  const password = 'very-secret-password-1';
+  const session = (await app.inject({ method: 'POST', url: '/api/auth/register', payload: { email, password, name: 'Lo' } })).json();
+  const refreshed = (await app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken: session.refreshToken } })).json();
+  await app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(refreshed.token) });
+  for (let i = 0; i < 3; i += 1) await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: `${password}-wrong` } });
+  await app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken: session.refreshToken } });
+  await app.inject({ method: 'POST', url: '/api/auth/logout', headers: bearer(refreshed.token) });
+  await app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(refreshed.token) });
+  t.ok(logs.length > 1000, 'requests were logged');
+  for (const secret of [password, session.token, session.refreshToken, refreshed.token, refreshed.refreshToken, session.refreshToken.split('.')[1]]) {
+    t.notOk(logs.includes(secret), `${secret.slice(0, 12)}… is not in the logs`);
+  }
 });

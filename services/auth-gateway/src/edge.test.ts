@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { signingKeyFromJwk, signTestToken, generateSigningKey } from '@ludic/service-kit/testing';
-import { startTestStack } from '@ludic/stack';
+import { DEMO_PLAYER, ensureAccount, startTestStack } from '@ludic/stack';
 
 /**
  * The whole system through nginx, two instances of every service: what a client (or an
@@ -90,17 +90,33 @@ t.test('through nginx, two instances of each service', async (t) => {
   });
 
   await t.test('login brute force hits 429 across the two gateway instances', async (t) => {
-    await register(t, 'brute@example.test');
+    // Unique per run: the window outlives a test run in a Redis that is kept.
+    const email = `brute-${Date.now().toString(36)}@example.test`;
+    await register(t, email);
     const attempts = [];
     for (let i = 0; i < 7; i += 1) {
-      attempts.push(await call(stack.url, '/api/auth/login', { method: 'POST', body: { email: 'brute@example.test', password: `wrong-guess-${i}` } }));
+      attempts.push(await call(stack.url, '/api/auth/login', { method: 'POST', body: { email, password: `wrong-guess-${i}` } }));
     }
     t.same(attempts.map((a) => a.status), [401, 401, 401, 401, 401, 429, 429], 'the sixth attempt in the window is refused');
     t.equal(new Set(attempts.map((a) => a.servedBy)).size, 2, `both gateway instances answered (${attempts.map((a) => a.servedBy).join(', ')})`);
     t.equal(attempts[5]!.body.code, 'RATE_LIMITED');
     t.ok(Number(attempts[5]!.retryAfter) > 0, 'with Retry-After');
-    const right = await call(stack.url, '/api/auth/login', { method: 'POST', body: { email: 'brute@example.test', password: 'password-one' } });
+    const right = await call(stack.url, '/api/auth/login', { method: 'POST', body: { email, password: 'password-one' } });
     t.equal(right.status, 429, 'even the right password waits out the window');
+  });
+
+  await t.test('the ./scripts/up seed creates the admin and the demo player once, through the API', async (t) => {
+    const logged: string[] = [];
+    const context = { edgeUrl: stack.url, databaseUrl: stack.database.url, internalToken: stack.internalToken, adminEmail: stack.adminEmails, adminPassword: 'admin-password-1', log: (line: string) => logged.push(line) };
+    for (let run = 0; run < 2; run += 1) {
+      await ensureAccount(context, { email: context.adminEmail, password: context.adminPassword, name: 'Ludic Admin' });
+      await ensureAccount(context, DEMO_PLAYER);
+    }
+    t.same(logged, [`${stack.adminEmails} created`, `${DEMO_PLAYER.email} created`, `${stack.adminEmails} exists`, `${DEMO_PLAYER.email} exists`]);
+    const admin = await call(stack.url, '/api/auth/login', { method: 'POST', body: { email: stack.adminEmails, password: 'admin-password-1' } });
+    t.equal(admin.body.user.role, 'admin', 'the admin from ADMIN_EMAILS');
+    const player = await call(stack.url, '/api/auth/login', { method: 'POST', body: { email: DEMO_PLAYER.email, password: DEMO_PLAYER.password } });
+    t.equal(player.body.user.role, 'player');
   });
 
   await t.test('bad bodies through nginx are 400 and store nothing', async (t) => {

@@ -186,7 +186,7 @@ async function start(): Promise<void> {
     ...['/health', '/health/auth', '/health/wallet', '/health/bets'].map((route) => waitForHttp(`${edgeUrl}${route}`, { timeoutMs: 30_000 })),
   ]);
 
-  await seed({ edgeUrl, databaseUrl, internalToken: secrets.internalToken, log });
+  await seed({ edgeUrl, databaseUrl, internalToken: secrets.internalToken, adminEmail: config.adminEmail, adminPassword: config.adminPassword, log });
 }
 
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
