@@ -4,6 +4,7 @@ import { LudicError } from '@ludic/service-kit';
 import {
   addToBalance,
   findOwnedEntry,
+  findReferenceState,
   findWalletByUser,
   findTombstone,
   insertEntry,
@@ -112,15 +113,18 @@ export async function debitWallet(
 ): Promise<Movement> {
   const { userId, amount, reference } = request;
   await lockReference(trx, reference);
-  if (await findTombstone(trx, reference)) {
-    throw new LudicError('REFERENCE_VOIDED', `reference ${reference} was voided; its debit is refused`);
+  const state = await findReferenceState(trx, reference);
+  if (state.voided) throw new LudicError('REFERENCE_VOIDED', `reference ${reference} was voided; its debit is refused`);
+  if (state.entry) return replayOrConflict(state.entry, userId, 'bet_stake', -amount);
+  let debited = await takeFromBalance(trx, { userId, amount, reference });
+  if (!debited.entry && !debited.walletSeen) {
+    await ensureWallet(trx, userId, settings);
+    // A fresh statement: it sees the wallet whether this transaction or a concurrent one created it.
+    debited = await takeFromBalance(trx, { userId, amount, reference });
   }
-  const existing = await findOwnedEntry(trx, reference);
-  if (existing) return replayOrConflict(existing, userId, 'bet_stake', -amount);
-  const wallet = await withWallet(trx, userId, settings, () => takeFromBalance(trx, userId, amount));
-  if (!wallet) throw new LudicError('INSUFFICIENT_FUNDS', 'the balance does not cover this amount');
-  const entry = await insertEntry(trx, { walletId: wallet.id, type: 'bet_stake', amount: -amount, balanceAfter: wallet.balance, reference });
-  return { userId, entry, balance: wallet.balance, moved: true };
+  const entry = debited.entry;
+  if (!entry) throw new LudicError('INSUFFICIENT_FUNDS', 'the balance does not cover this amount');
+  return { userId, entry, balance: entry.balance_after, moved: true };
 }
 
 /** Pays out, refunds or adjusts; replayed if already done. */

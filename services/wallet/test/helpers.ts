@@ -28,7 +28,9 @@ export async function startWallet(t: Test, env: Record<string, string> = {}) {
     ...tokenVerifyEnv(key),
     ...env,
   });
-  const app = await buildApp(config, { logger: false });
+  // Silent, unless WALLET_TEST_LOG names a file for the errors behind a 500 (request ids match).
+  const logFile = process.env.WALLET_TEST_LOG;
+  const app = await buildApp(config, { logger: logFile ? { level: 'error', file: logFile } : false });
   await app.ready();
   const direct = createDatabase<WalletDatabase>({ url: database.url, schema: SCHEMA, poolSize: 2, statementTimeoutMs: 10_000, applicationName: 'wallet-test' });
   // Teardowns run in reverse: the app and pools close before the database is dropped.
