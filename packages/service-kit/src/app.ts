@@ -16,7 +16,7 @@ import fastifyMetricsModule from 'fastify-metrics';
 import { accessHook, installAccessControl, type AccessControlOptions } from './auth/access.js';
 import { serverIdOf, type BaseConfig } from './config.js';
 import type { Database } from './database.js';
-import { withTimeout } from './database.js';
+import { isTransientDatabaseError, withTimeout } from './database.js';
 import { envelope, LudicError } from './errors.js';
 import { loggerOptions } from './logger.js';
 import { validatorCompiler } from './validation.js';
@@ -130,6 +130,13 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       request.log.info({ err: error }, 'client error');
       return reply.code(error.statusCode).send(envelope(error.statusCode, 'VALIDATION_ERROR', error.message));
+    }
+    if (isTransientDatabaseError(error)) {
+      // Nothing was committed: the database was unreachable, restarting or saturated, so a
+      // retry is safe and the right answer is "later", not "broken".
+      request.log.warn({ err: error }, 'database unavailable');
+      reply.header('retry-after', '1');
+      return reply.code(503).send(envelope(503, 'SERVICE_UNAVAILABLE', 'the database is unavailable; retry shortly'));
     }
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send(envelope(500, 'INTERNAL_ERROR', 'internal error; quote the request id when reporting it', { requestId: request.id }));

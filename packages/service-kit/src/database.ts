@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
+import type { BaseConfig } from './config.js';
 
 export interface DatabaseOptions {
   url: string;
@@ -8,6 +9,8 @@ export interface DatabaseOptions {
   schema: string;
   poolSize: number;
   statementTimeoutMs: number;
+  /** How long a query may wait for a free pooled connection (or a new one) before giving up. */
+  connectTimeoutMs?: number;
   /** Shown in pg_stat_activity. */
   applicationName: string;
   logger?: FastifyBaseLogger;
@@ -28,6 +31,22 @@ const types = {
   },
 } as unknown as pg.CustomTypesConfig;
 
+/** The pool settings every service takes from its configuration. */
+export function databaseOptionsFrom(
+  config: Pick<BaseConfig, 'DATABASE_URL' | 'DATABASE_POOL_SIZE' | 'DATABASE_STATEMENT_TIMEOUT_MS' | 'DATABASE_CONNECT_TIMEOUT_MS'>,
+  schema: string,
+  applicationName: string,
+): DatabaseOptions {
+  return {
+    url: config.DATABASE_URL,
+    schema,
+    poolSize: config.DATABASE_POOL_SIZE,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    applicationName,
+  };
+}
+
 export interface Database<DB> {
   db: Kysely<DB>;
   pool: pg.Pool;
@@ -45,7 +64,7 @@ export function createDatabase<DB>(options: DatabaseOptions): Database<DB> {
     connectionString: options.url,
     max: options.poolSize,
     application_name: options.applicationName,
-    connectionTimeoutMillis: 2_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
     statement_timeout: options.statementTimeoutMs,
     // A transaction left open (a crashed request, a stuck upstream call) is killed by the server.
@@ -86,4 +105,25 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * SQLSTATE classes and socket errors that mean "the database could not take this request"
+ * (down, restarting, out of connections, pool exhausted) rather than "the request is wrong".
+ * Anything that fails this way was never committed.
+ */
+const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53400']);
+const TRANSIENT_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+export function isTransientDatabaseError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (TRANSIENT_SQLSTATES.has(code) || code.startsWith('08') || TRANSIENT_SOCKET_CODES.has(code))) return true;
+  // pg-pool's own wait timeout and a connection dropped mid-query carry no code.
+  return (
+    typeof message === 'string' &&
+    (message.startsWith('timeout exceeded when trying to connect') ||
+      message === 'Connection terminated unexpectedly' ||
+      message.startsWith('Connection terminated due to connection timeout'))
+  );
 }

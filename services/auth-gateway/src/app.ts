@@ -1,4 +1,4 @@
-import { createDatabase, createServiceApp, userRateLimitFrom, type ServiceApp } from '@ludic/service-kit';
+import { createDatabase, createServiceApp, databaseOptionsFrom, userRateLimitFrom, type ServiceApp } from '@ludic/service-kit';
 import type { FastifyServerOptions } from 'fastify';
 import type { AuthConfig } from './config.js';
 import type { AuthDatabase } from './db.js';
@@ -16,13 +16,7 @@ export interface BuildOptions {
 
 /** The auth gateway as a Fastify app: tests `inject` into it, `server.ts` listens. */
 export async function buildApp(config: AuthConfig, options: BuildOptions = {}): Promise<ServiceApp> {
-  const database = createDatabase<AuthDatabase>({
-    url: config.DATABASE_URL,
-    schema: SCHEMA,
-    poolSize: config.DATABASE_POOL_SIZE,
-    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
-    applicationName: 'auth-gateway',
-  });
+  const database = createDatabase<AuthDatabase>(databaseOptionsFrom(config, SCHEMA, 'auth-gateway'));
   const app = await createServiceApp({
     service: 'auth-gateway',
     config,

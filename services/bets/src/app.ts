@@ -1,4 +1,4 @@
-import { createDatabase, createServiceApp, idempotencyStore, purgeExpiredIdempotencyRecords, type ServiceApp } from '@ludic/service-kit';
+import { createDatabase, createServiceApp, databaseOptionsFrom, idempotencyStore, purgeExpiredIdempotencyRecords, type ServiceApp } from '@ludic/service-kit';
 import type { FastifyServerOptions } from 'fastify';
 import { checkBetsConfig, type BetsConfig } from './config.js';
 import type { BetsDatabase } from './db.js';
@@ -37,13 +37,7 @@ const RECONCILER_PAGE = 1000;
 export async function buildApp(config: BetsConfig, options: BuildOptions = {}): Promise<ServiceApp> {
   checkBetsConfig(config);
   const limits = stakeLimitsFrom(config);
-  const database = createDatabase<BetsDatabase>({
-    url: config.DATABASE_URL,
-    schema: SCHEMA,
-    poolSize: config.DATABASE_POOL_SIZE,
-    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
-    applicationName: 'bets',
-  });
+  const database = createDatabase<BetsDatabase>(databaseOptionsFrom(config, SCHEMA, 'bets'));
   const app = await createServiceApp({
     service: 'bets',
     config,

@@ -1,5 +1,5 @@
 import { parseMoney } from '@ludic/contracts';
-import { createDatabase, createServiceApp, idempotencyStore, purgeExpiredIdempotencyRecords, type ServiceApp } from '@ludic/service-kit';
+import { createDatabase, createServiceApp, databaseOptionsFrom, idempotencyStore, purgeExpiredIdempotencyRecords, type ServiceApp } from '@ludic/service-kit';
 import type { FastifyServerOptions } from 'fastify';
 import type { WalletConfig } from './config.js';
 import type { WalletDatabase } from './db.js';
@@ -24,13 +24,7 @@ function minorUnits(name: string, text: string): bigint {
 
 /** The wallet service as a Fastify app: tests `inject` into it, `server.ts` listens. */
 export async function buildApp(config: WalletConfig, options: BuildOptions = {}): Promise<ServiceApp> {
-  const database = createDatabase<WalletDatabase>({
-    url: config.DATABASE_URL,
-    schema: SCHEMA,
-    poolSize: config.DATABASE_POOL_SIZE,
-    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
-    applicationName: 'wallet',
-  });
+  const database = createDatabase<WalletDatabase>(databaseOptionsFrom(config, SCHEMA, 'wallet'));
   const app = await createServiceApp({
     service: 'wallet',
     config,
