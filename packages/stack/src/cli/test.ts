@@ -108,11 +108,12 @@ async function main(): Promise<number> {
       LUDIC_TEST_TMPDIR: path.join(workDir, 'tests'),
     });
     const tally = tallyTapOutput(lines);
-    // A file tap could not even report on (e.g. it was killed) still counts as failed.
-    const unreported = files.filter((file) => !tally.passed.includes(file) && !tally.failed.includes(file));
-    failed = exitCode !== 0 || tally.failed.length > 0 || unreported.length > 0;
-    for (const file of [...tally.failed, ...unreported]) console.log(`# FAILED ${file}`);
-    console.log(`${tally.passed.length} passed, ${tally.failed.length + unreported.length} failed`);
+    // A file passed only if tap reported it ok; one tap reported otherwise (e.g. killed on
+    // its timeout, reported as "timeout!") failed.
+    const failedFiles = files.filter((file) => !tally.passed.includes(file) || tally.failed.includes(file));
+    failed = exitCode !== 0 || failedFiles.length > 0;
+    for (const file of failedFiles) console.log(`# FAILED ${file}`);
+    console.log(`${files.length - failedFiles.length} passed, ${failedFiles.length} failed`);
     return failed ? 1 : 0;
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
