@@ -22,6 +22,7 @@ export {
   startEdge,
   startTestStack,
   testRedisUrl,
+  testServiceRuntime,
   testDir,
   type TestDatabase,
   type TestEdge,

@@ -7,7 +7,7 @@ import type { EdgeUpstreams } from './nginx-config.js';
 import { resolveStaticRoot, startNginx } from './nginx.js';
 import { getFreePort, getFreePorts } from './ports.js';
 import { generateJwtSigningKey } from './secrets.js';
-import { services, startServiceInstance, type ServiceInstance, type ServiceName } from './services.js';
+import { services, startServiceInstance, type Runtime, type ServiceInstance, type ServiceName } from './services.js';
 
 /**
  * Test helpers over the PostgreSQL and Redis that ./scripts/test starts. It passes them in:
@@ -26,6 +26,14 @@ function testEnv(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run tests through ./scripts/test, which starts PostgreSQL and Redis for them`);
   return value;
+}
+
+/**
+ * How tests start service processes: from `dist` under ./scripts/test (which builds first),
+ * from sources (tsx) when a test file is run on its own, so an unbuilt edit is still tested.
+ */
+export function testServiceRuntime(): Runtime {
+  return process.env.LUDIC_TEST_RUNTIME === 'dist' ? 'dist' : 'source';
 }
 
 export function testRedisUrl(): string {
@@ -157,7 +165,7 @@ export async function startTestStack(t: Teardown, options: TestStackOptions = {}
       port,
       serverId: `${service}-${index + 1}`,
       shared,
-      runtime: 'source',
+      runtime: testServiceRuntime(),
       extraEnv: { ...testServiceEnv[service], ...options.env?.[service] },
       logFile: path.join(logDir, `${service}-${index + 1}.log`),
       healthTimeoutMs: 60_000,
