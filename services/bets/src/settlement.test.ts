@@ -18,7 +18,7 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
 
 t.test('settlement pays winners exactly once, notifies on another instance, feeds the leaderboard', async (t) => {
   const system = await startBetsSystem(t);
-  const second = await system.startBets();
+  const second = await system.startBets({ STREAM_KEEPALIVE_MS: '300' });
   const admin = system.admin();
   const alice = system.player('Alice');
   const bob = system.player('Bob');
@@ -65,6 +65,9 @@ t.test('settlement pays winners exactly once, notifies on another instance, feed
 
   const { rows } = await system.pool.query("select count(*)::int as n from wallet.ledger_entries where reference like 'payout:%'");
   t.equal(rows[0].n, 1, 'exactly one payout');
+
+  await eventually(async () => stream.comments.includes('keep-alive'), 'a keep-alive comment', 3_000);
+  t.pass('idle streams get a comment line');
 
   const board = await system.call('GET', '/api/leaderboard');
   t.equal(board.status, 200);
