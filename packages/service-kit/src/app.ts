@@ -19,6 +19,7 @@ import type { Database } from './database.js';
 import { isTransientDatabaseError, withTimeout } from './database.js';
 import { envelope, LudicError } from './errors.js';
 import { loggerOptions } from './logger.js';
+import { registerServiceMetrics } from './metrics.js';
 import { validatorCompiler } from './validation.js';
 
 export type ServiceName = 'auth-gateway' | 'wallet' | 'bets';
@@ -167,6 +168,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     defaultMetrics: { enabled: true, labels: { service } },
     routeMetrics: { enabled: { histogram: true, summary: false }, registeredRoutesOnly: true, groupStatusCodes: false },
   });
+  app.decorate('businessMetrics', registerServiceMetrics(app.metrics.client, service));
 
   app.addHook('onClose', async () => database.close());
 

@@ -3,6 +3,7 @@ export * from './config.js';
 export * from './database.js';
 export * from './errors.js';
 export * from './logger.js';
+export * from './metrics.js';
 export * from './migrations.js';
 export * from './run.js';
 export * from './auth/index.js';

@@ -4,7 +4,7 @@ import t from 'tap';
 import { findTestFiles, tallyTapOutput } from './test-files.js';
 import { testDir } from './testkit.js';
 
-t.test('finds *.test.ts under packages/ and services/, not in node_modules, dist or dot-dirs', async (t) => {
+t.test('finds *.test.ts under packages/, services/ and deploy/, not in node_modules, dist or dot-dirs', async (t) => {
   const root = testDir('repo');
   const files = [
     'packages/a/src/money.test.ts',
@@ -15,13 +15,14 @@ t.test('finds *.test.ts under packages/ and services/, not in node_modules, dist
     'services/b/node_modules/x/y.test.ts',
     'services/b/dist/app.test.ts',
     'packages/a/.cache/z.test.ts',
+    'deploy/ops.test.ts',
     'scripts/elsewhere.test.ts',
   ];
   for (const file of files) {
     mkdirSync(path.join(root, path.dirname(file)), { recursive: true });
     writeFileSync(path.join(root, file), '');
   }
-  t.same(findTestFiles(root), ['packages/a/src/money.test.ts', 'services/b/src/deep/route.test.ts', 'services/b/test/flow.test.ts']);
+  t.same(findTestFiles(root), ['deploy/ops.test.ts', 'packages/a/src/money.test.ts', 'services/b/src/deep/route.test.ts', 'services/b/test/flow.test.ts']);
 });
 
 t.test('tallies test files from the top level of the TAP stream only', async (t) => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 const skippedDirs = new Set(['node_modules', 'dist']);
 
-/** Every `*.test.ts` under packages/ and services/ (not in node_modules, dist or dot-dirs), relative to `root`. */
+/** Every `*.test.ts` under packages/, services/ and deploy/ (not in node_modules, dist or dot-dirs), relative to `root`. */
 export function findTestFiles(root: string): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
@@ -14,7 +14,7 @@ export function findTestFiles(root: string): string[] {
       else if (entry.isFile() && entry.name.endsWith('.test.ts')) found.push(path.relative(root, full));
     }
   };
-  for (const top of ['packages', 'services']) walk(path.join(root, top));
+  for (const top of ['packages', 'services', 'deploy']) walk(path.join(root, top));
   return found.sort();
 }
 

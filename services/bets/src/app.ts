@@ -11,6 +11,7 @@ import { betRoutes } from './routes/bets.js';
 import { eventRoutes } from './routes/events.js';
 import { leaderboardRoutes } from './routes/leaderboard.js';
 import type { BetsRuntime } from './runtime.js';
+import { countUndelivered } from './repositories/outbox.js';
 import { BetStreams } from './streams.js';
 import { createWalletClient } from './wallet.js';
 import { startKickedOffEvents } from './workers/kickoff.js';
@@ -66,9 +67,12 @@ export async function buildApp(config: BetsConfig, options: BuildOptions = {}): 
     workers: { reconciler: idle, outbox: idle, kickoff: idle, idempotencyPurge: idle },
   };
   app.decorate('bets', runtime);
+  app.businessMetrics.trackOutboxBacklog(() => countUndelivered(db));
 
   const reconcilePass = () =>
-    reconcileStakeDebits({ db, pool, wallet, log: app.log, reconcileAfterMs: config.RECONCILE_AFTER_MS, pageSize: RECONCILER_PAGE }).then(() => undefined);
+    reconcileStakeDebits({ db, pool, wallet, log: app.log, reconcileAfterMs: config.RECONCILE_AFTER_MS, pageSize: RECONCILER_PAGE }).then((report) =>
+      app.businessMetrics.stakeDebitsVoided(report.voided.length),
+    );
   const outboxPass = () =>
     deliverDueCredits({
       db,

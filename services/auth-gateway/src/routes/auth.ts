@@ -48,6 +48,7 @@ export function registerAuthRoutes(app: ServiceApp, ctx: AuthRoutesContext): voi
         keyGenerator: (request) => `ip:${request.ip}:email:${normalizeEmail((request.body as { email: string }).email)}`,
       },
     },
+    onResponse: async (_request, reply) => app.businessMetrics.loginAnswered(reply.statusCode),
     handler: async (request) => {
       await sessions.assertAvailable();
       const user = await identity.authenticate({ email: normalizeEmail(request.body.email), password: request.body.password });

@@ -13,6 +13,7 @@ export function adminRoutes(app: ServiceApp, runtime: BetsRuntime): void {
   const afterSettlement = async <R>(outcome: SettlementOutcome<R>): Promise<R> => {
     await cache.announceChange();
     await publishSettledBets(app.redis, outcome.settledBets, app.log);
+    app.businessMetrics.betsSettled(outcome.settledBets);
     void workers.outbox.runOnce();
     return outcome.result;
   };

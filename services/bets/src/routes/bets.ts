@@ -34,6 +34,7 @@ export function betRoutes(app: ServiceApp, runtime: BetsRuntime): void {
         placeBet({ ...placeBetDeps, log: request.log }, { userId: sub, name }, request.body, key, request.id),
       );
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+      else app.businessMetrics.betPlaced(outcome.body);
       return reply.code(201).send(outcome.body);
     },
   });

@@ -45,6 +45,7 @@ export function registerPublicRoutes(app: ServiceApp, ctx: WalletContext, idempo
       );
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       else if (newBalance !== undefined) publishBalance(app, userId, newBalance);
+      if (!result.replayed) app.businessMetrics.depositMade(amount);
       return reply.code(result.status).send(result.body);
     },
   });
