@@ -8,3 +8,4 @@ export * from './schemas/internal.js';
 export * from './routes.js';
 export * from './client.js';
 export * from './notifications.js';
+export * from './route-docs.js';

@@ -20,6 +20,7 @@ import { isTransientDatabaseError, withTimeout } from './database.js';
 import { envelope, LudicError } from './errors.js';
 import { loggerOptions } from './logger.js';
 import { registerServiceMetrics } from './metrics.js';
+import { registerOpenApi, SERVICE_DOCUMENT_PATH } from './openapi.js';
 import { validatorCompiler } from './validation.js';
 
 export type ServiceName = 'auth-gateway' | 'wallet' | 'bets';
@@ -147,6 +148,9 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     reply.code(404).send(envelope(404, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
   });
 
+  // Before any route, so the service's own description lists every route it registers.
+  await registerOpenApi(app);
+
   await app.register(fastifyRedis, {
     url: config.REDIS_URL,
     // Fail fast while disconnected instead of queueing: callers decide how to degrade.
@@ -185,6 +189,9 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     service,
     serverId,
   }));
+
+  // The routes this instance really serves, for service authors; nginx does not route it.
+  app.get(SERVICE_DOCUMENT_PATH, { schema: { hide: true }, logLevel: 'warn' }, async () => app.swagger());
 
   app.get('/ready', { schema: { response: { 200: Readiness, 503: Readiness } }, logLevel: 'warn' }, async (request, reply) => {
     const names = Object.keys(checks);

@@ -16,6 +16,11 @@ export interface NginxConfigOptions {
   /** Directory of the built SPA (index.html, assets/). */
   staticRoot: string;
   /**
+   * Directory of the browsable API docs (`buildApiDocs()`), served at `/api/docs/`. Without
+   * it (LUDIC_API_DOCS=off) `/api/docs` is a 404 like any other unknown API path.
+   */
+  apiDocsRoot?: string;
+  /**
    * Local mode: nginx runs in the foreground under a supervisor and keeps its pid, temp files
    * and logs in this directory. Without it the config is for a system nginx (deploy mode):
    * daemon, /run/nginx.pid, /var/log/nginx, distribution temp paths.
@@ -85,6 +90,26 @@ function renderUpstreams(options: NginxConfigOptions): string {
     .join('\n');
 }
 
+function renderApiDocs(options: NginxConfigOptions): string {
+  if (options.apiDocsRoot === undefined) return '        # API docs are off (LUDIC_API_DOCS=off): /api/docs is a 404.\n';
+  const root = options.apiDocsRoot.replace(/\/$/, '');
+  if (!/^\/[^\s;{}'"]*$/.test(root)) throw new Error(`nginx api docs root "${options.apiDocsRoot}" is not an absolute path`);
+  return [
+    '        # Browsable API docs: Swagger UI and docs/openapi.json as static files (no CDN, no',
+    '        # inline script). The redirect stays relative, so it survives a TLS terminator.',
+    '        location = /api/docs {',
+    '            absolute_redirect off;',
+    '            return 301 /api/docs/;',
+    '        }',
+    '        location /api/docs/ {',
+    `            alias ${root}/;`,
+    '            index index.html;',
+    '            set $ludic_cache_control "no-cache";',
+    '        }',
+    '',
+  ].join('\n');
+}
+
 function renderValues(options: NginxConfigOptions): Record<string, string> {
   const common = {
     worker_processes: String(options.workerProcesses ?? 'auto'),
@@ -92,6 +117,7 @@ function renderValues(options: NginxConfigOptions): Record<string, string> {
     upstreams: renderUpstreams(options),
     listen: options.listen,
     static_root: options.staticRoot,
+    api_docs: renderApiDocs(options),
     client_max_body_size: options.clientMaxBodySize ?? '64k',
   };
   const dir = options.runtimeDir;

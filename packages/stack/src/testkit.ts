@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { buildApiDocs } from './api-docs.js';
 import type { EdgeUpstreams } from './nginx-config.js';
 import { resolveStaticRoot, startNginx } from './nginx.js';
 import { getFreePort, getFreePorts } from './ports.js';
@@ -90,15 +91,17 @@ export interface TestEdge {
 
 /**
  * Renders the real edge config for the given instances and runs nginx on a free port.
- * `staticRoot` defaults to the SPA build (or its placeholder).
+ * `staticRoot` defaults to the SPA build (or its placeholder); the API docs are served unless
+ * `apiDocs` is false.
  */
-export async function startEdge(upstreams: EdgeUpstreams, t?: Teardown, options: { staticRoot?: string } = {}): Promise<TestEdge> {
+export async function startEdge(upstreams: EdgeUpstreams, t?: Teardown, options: { staticRoot?: string; apiDocs?: boolean } = {}): Promise<TestEdge> {
   const runtimeDir = testDir('nginx');
   const nginx = await startNginx({
     port: await getFreePort(),
     runtimeDir,
     upstreams,
     staticRoot: options.staticRoot ?? resolveStaticRoot(runtimeDir),
+    apiDocsRoot: options.apiDocs === false ? undefined : buildApiDocs(path.join(runtimeDir, 'api-docs')),
     workerProcesses: 1,
   });
   t?.teardown(nginx.stop);

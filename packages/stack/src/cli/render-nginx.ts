@@ -8,9 +8,13 @@
  *     --bets 10.0.0.11:4301,10.0.0.12:4301 > /etc/nginx/nginx.conf
  *
  * Optional: --user (default www-data), --client-max-body-size (default 64k),
- * --keepalive (idle upstream connections per worker, default 32). See nginx/README.md.
+ * --keepalive (idle upstream connections per worker, default 32), --api-docs-dir DIR (copies
+ * the browsable API docs there and serves them at /api/docs; left out when LUDIC_API_DOCS=off).
+ * See nginx/README.md.
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { apiDocsEnabled, buildApiDocs } from '../api-docs.js';
 import { loadNginxTemplate, renderNginxConfig } from '../nginx-config.js';
 
 const { values } = parseArgs({
@@ -23,6 +27,7 @@ const { values } = parseArgs({
     user: { type: 'string', default: 'www-data' },
     'client-max-body-size': { type: 'string', default: '64k' },
     keepalive: { type: 'string', default: '32' },
+    'api-docs-dir': { type: 'string' },
   },
 });
 
@@ -45,5 +50,6 @@ process.stdout.write(
     user: values.user,
     clientMaxBodySize: values['client-max-body-size'],
     keepaliveConnections: Number(values.keepalive),
+    apiDocsRoot: values['api-docs-dir'] && apiDocsEnabled() ? buildApiDocs(path.resolve(values['api-docs-dir'])) : undefined,
   }),
 );

@@ -6,6 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { apiDocsEnabled, buildApiDocs } from '../api-docs.js';
 import { localStackConfig, postgresDataDir, writeState, type RecordedProcess, type StackState } from '../local-stack.js';
 import { resolveStaticRoot, startNginx } from '../nginx.js';
 import { ensureDatabase, startPostgres, stopPostgres } from '../postgres.js';
@@ -177,6 +178,7 @@ async function start(): Promise<void> {
       logDir: config.logDir,
       upstreams: { auth: upstreamsOf('auth'), wallet: upstreamsOf('wallet'), bets: upstreamsOf('bets') },
       staticRoot: resolveStaticRoot(config.dataDir),
+      apiDocsRoot: apiDocsEnabled() ? buildApiDocs(path.join(config.dataDir, 'api-docs')) : undefined,
     }),
   ).start();
 
