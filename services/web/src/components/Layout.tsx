@@ -1,12 +1,12 @@
 import { LogOut, Menu, Moon, Sun, Monitor, Wallet } from 'lucide-react';
-import { useState, type ReactNode } from 'react';
+import { useEffect, useId, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { Link, useLocation } from 'wouter';
 import { useI18n } from '../i18n';
 import type { MessageKey } from '../i18n/en';
 import { useAuth } from '../lib/auth';
 import { displayMoney, type Lang } from '../lib/format';
 import { useWallet } from '../lib/queries';
-import { applyTheme, readThemeChoice, type ThemeChoice } from '../lib/theme';
+import { applyTheme, chooseTheme, readThemeChoice, subscribeTheme, type ThemeChoice } from '../lib/theme';
 import { cn } from '../lib/utils';
 import { useTopUp } from './TopUp';
 import { Button } from './ui/button';
@@ -51,13 +51,31 @@ function NavLinks({ onNavigate }: { onNavigate?: () => void }) {
 }
 
 const themeIcons = { light: Sun, dark: Moon, system: Monitor };
-const themeOrder: ThemeChoice[] = ['light', 'dark', 'system'];
+/**
+ * One button cycles the theme so that the first click always changes what the player sees:
+ * system → the opposite of the system's → the system's own, remembered → system again.
+ */
+function nextTheme(current: ThemeChoice, systemDark: boolean): ThemeChoice {
+  const opposite = systemDark ? 'light' : 'dark';
+  const same = systemDark ? 'dark' : 'light';
+  if (current === 'system') return opposite;
+  return current === opposite ? same : 'system';
+}
 const themeLabels: Record<ThemeChoice, MessageKey> = { light: 'header.themeLight', dark: 'header.themeDark', system: 'header.themeSystem' };
 
 function Preferences() {
   const { t, lang, setLang } = useI18n();
-  const [theme, setTheme] = useState<ThemeChoice>(readThemeChoice);
-  const next = themeOrder[(themeOrder.indexOf(theme) + 1) % themeOrder.length] as ThemeChoice;
+  const theme = useSyncExternalStore(subscribeTheme, readThemeChoice);
+  const languageId = useId();
+  const next = nextTheme(theme, window.matchMedia('(prefers-color-scheme: dark)').matches);
+  // Following the system means following it live, when the OS switches at dusk.
+  useEffect(() => {
+    if (theme !== 'system') return;
+    const media = window.matchMedia('(prefers-color-scheme: dark)');
+    const follow = () => applyTheme('system');
+    media.addEventListener('change', follow);
+    return () => media.removeEventListener('change', follow);
+  }, [theme]);
   const Icon = themeIcons[theme];
   return (
     <div className="flex items-center gap-1">
@@ -67,18 +85,15 @@ function Preferences() {
         data-testid="theme-toggle"
         aria-label={`${t('header.theme')}: ${t(themeLabels[theme])}`}
         title={`${t('header.theme')}: ${t(themeLabels[theme])}`}
-        onClick={() => {
-          setTheme(next);
-          applyTheme(next);
-        }}
+        onClick={() => chooseTheme(next)}
       >
         <Icon className="h-5 w-5" aria-hidden />
       </Button>
-      <label className="sr-only" htmlFor="language">
+      <label className="sr-only" htmlFor={languageId}>
         {t('header.language')}
       </label>
       <select
-        id="language"
+        id={languageId}
         value={lang}
         onChange={(event) => setLang(event.target.value as Lang)}
         className="h-9 rounded-md border border-input bg-background px-2 text-sm focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring"

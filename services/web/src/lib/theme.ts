@@ -22,3 +22,16 @@ export function applyTheme(choice: ThemeChoice): void {
   const dark = choice === 'dark' || (choice === 'system' && window.matchMedia('(prefers-color-scheme: dark)').matches);
   document.documentElement.classList.toggle('dark', dark);
 }
+
+const listeners = new Set<() => void>();
+
+/** Sets and remembers the choice; every theme control re-renders with it. */
+export function chooseTheme(choice: ThemeChoice): void {
+  applyTheme(choice);
+  for (const listener of listeners) listener();
+}
+
+export function subscribeTheme(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
