@@ -10,6 +10,8 @@ WORKDIR /src
 COPY pnpm-lock.yaml pnpm-workspace.yaml package.json .npmrc ./
 COPY packages packages
 COPY services services
+# Every workspace project the lockfile lists must exist, even those this image does not install.
+COPY deploy/package.json deploy/package.json
 COPY tsconfig.base.json tsconfig.json ./
 # Only this service and the workspace packages it depends on (not the dev tooling's PostgreSQL).
 RUN pnpm install --frozen-lockfile --filter "@ludic/${SERVICE}..."
