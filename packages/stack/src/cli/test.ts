@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -49,6 +49,21 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     interruption.signal = signal;
     interruption.onSignal?.();
   });
+}
+
+/**
+ * tap applies the plugin list of .taprc (tsx instead of its ts-node plugin) only to a test
+ * class it has built into .tap/plugins; a fresh clone has none, and the default class would
+ * load ts-node next to tsx and fail every file. Built once per checkout (the build records
+ * absolute paths, so a moved checkout builds again).
+ */
+async function ensureTapPlugins(): Promise<void> {
+  const built = path.join(repoRoot, '.tap', 'plugins', 'package.json');
+  if (existsSync(built) && readFileSync(built, 'utf8').includes(repoRoot)) return;
+  console.log('# building tap with the plugins of .taprc');
+  const build = spawn(path.join(repoRoot, 'node_modules', '.bin', 'tap'), ['build'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise<number | null>((resolve) => build.once('close', resolve));
+  if (code !== 0) throw new Error(`tap build failed (exit ${code})`);
 }
 
 async function runTap(files: string[], env: NodeJS.ProcessEnv): Promise<{ exitCode: number; lines: string[] }> {
@@ -100,6 +115,7 @@ async function main(): Promise<number> {
     await prepareTemplate(postgresStart.value, path.join(workDir, 'logs', 'migrate.log'));
     interruption.check();
 
+    await ensureTapPlugins();
     const { exitCode, lines } = await runTap(files, {
       ...process.env,
       LUDIC_TEST_DATABASE_URL: postgresStart.value.url('postgres'),
