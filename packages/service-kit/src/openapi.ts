@@ -90,6 +90,8 @@ const errorExamples: Record<ErrorCode, { message: string; details?: Record<strin
   NOT_FOUND: { message: 'no route for GET /api/nothing' },
   METHOD_NOT_ALLOWED: { message: 'method not allowed' },
   PAYLOAD_TOO_LARGE: { message: 'Request body is larger than 64k' },
+  URI_TOO_LONG: { message: 'The request line is longer than 8 KiB' },
+  HEADERS_TOO_LARGE: { message: 'A request header is longer than 8 KiB or the headers are too large' },
   UNSUPPORTED_MEDIA_TYPE: { message: 'Unsupported Media Type: text/plain' },
   RATE_LIMITED: { message: 'too many requests; retry in 30 s', details: { retryAfterSeconds: 30 } },
   INTERNAL_ERROR: { message: 'internal error; quote the request id when reporting it', details: { requestId: 'b0c1e2d3-4f5a-4b6c-8d7e-9f0a1b2c3d4e' } },
