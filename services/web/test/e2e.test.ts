@@ -64,7 +64,9 @@ t.test('a player bets, an admin settles, the player is paid live; themes, phones
   if (!existsSync(path.join(distDir, 'index.html')) || !existsSync(chromiumPath)) return;
   mkdirSync(screenshotDir, { recursive: true });
 
-  const stack = await startTestStack(t);
+  // Access tokens that live 66 s: the client refreshes a minute ahead, so every ~6 s — the
+  // quiet refresh runs during the test instead of after 14 minutes.
+  const stack = await startTestStack(t, { env: { 'auth-gateway': { JWT_ACCESS_TTL_SECONDS: '66' } } });
   const browser: Browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
@@ -187,6 +189,8 @@ t.test('a player bets, an admin settles, the player is paid live; themes, phones
   await player.getByTestId('toast').filter({ hasText: 'You won 250.00 ₽ on Arsenal — Chelsea!' }).waitFor();
   await balanceIs(player, '1,550.00');
   t.equal(await player.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded), true, 'the toast and the new balance came without a reload');
+  const quietRefresh = await player.waitForResponse((response) => response.url().endsWith('/api/auth/refresh'));
+  t.equal(quietRefresh.status(), 200, 'the access token is refreshed quietly before it expires');
 
   await player.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'My bets' }).click();
   await player.locator('[data-testid="bet-row"]').nth(1).waitFor();
