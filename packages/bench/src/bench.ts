@@ -1,0 +1,255 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { Runtime } from '@ludic/stack';
+import { argon2Ceiling, betSqlCeiling, type CeilingResult } from './ceilings.js';
+import { runLoad, scenarioNames, scenarioRequests, BENCH_STAKE, type LoadResult, type ScenarioName } from './scenarios.js';
+import { BENCH_DEPOSIT, openEvents, registerUsers, type BenchUser } from './seed.js';
+import { BENCH_OPENING_BALANCE, runServiceCommand, sampleRss, startBenchStack, type BenchInfrastructure, type BenchStack } from './stack.js';
+
+export interface BenchOptions {
+  durationSeconds: number;
+  connections: number;
+  /** Registered players the many-user scenarios rotate over (plus one hot player). */
+  users: number;
+  instancesPerService: number;
+  poolSize: number;
+  runtime: Runtime;
+  infrastructure: BenchInfrastructure;
+  /** Logs and nginx runtime directories. */
+  workDir: string;
+  /** Where latest.json and latest.md go. */
+  outputDir: string;
+  /** The command line, recorded with the results. */
+  command: string;
+  log(message: string): void;
+}
+
+export type CeilingName = 'fastify hello-world via nginx' | 'bet SQL, many users' | 'bet SQL, one hot row' | 'argon2id verify' | 'blend (80% hello-world, 20% bet SQL)';
+
+export interface ScenarioReport extends LoadResult {
+  scenario: ScenarioName;
+  ceiling: CeilingName;
+  ceilingPerSecond: number;
+  /** requestsPerSecond / ceilingPerSecond. */
+  ratio: number;
+  /** Peak resident memory of the largest instance of each service, in bytes. */
+  peakRssBytes: Record<string, number>;
+}
+
+export interface AuditReport {
+  walletAudit: { passed: boolean; output: string };
+  crossAudit: { passed: boolean; output: string };
+  hotWallet: { balanceMinor: string; expectedMinor: string; bets: number; overdrawn: boolean };
+}
+
+export interface BenchReport {
+  startedAt: string;
+  command: string;
+  settings: { durationSeconds: number; connections: number; users: number; instancesPerService: number; poolSize: number };
+  machine: { cpus: number; model: string; memoryBytes: number; loadAverageAtStart: number[]; kernel: string; node: string; postgres: string; nginx: string; autocannon: string };
+  ceilings: Record<CeilingName, CeilingResult>;
+  scenarios: ScenarioReport[];
+  audits: AuditReport;
+}
+
+const ceilingOf: Record<ScenarioName, CeilingName> = {
+  'GET /api/wallet': 'fastify hello-world via nginx',
+  'GET /api/events': 'fastify hello-world via nginx',
+  'GET /api/bets': 'fastify hello-world via nginx',
+  'POST /api/bets (many users)': 'bet SQL, many users',
+  'POST /api/bets (one user)': 'bet SQL, one hot row',
+  'POST /api/auth/login': 'argon2id verify',
+  'mixed (80% reads, 20% bets)': 'blend (80% hello-world, 20% bet SQL)',
+};
+
+function toMinor(money: string): bigint {
+  const [whole, fraction = ''] = money.split('.');
+  return BigInt(whole ?? '0') * 100n + BigInt(fraction.padEnd(2, '0'));
+}
+
+/** First line a command prints (nginx -v writes to stderr). */
+function commandVersion(command: string, args: string[]): string {
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  return `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n')[0] || 'unknown';
+}
+
+async function describeMachine(databaseUrl: string): Promise<BenchReport['machine']> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const postgres = (await client.query<{ server_version: string }>('show server_version')).rows[0]?.server_version ?? 'unknown';
+  await client.end();
+  const autocannonPackage = (await import('autocannon/package.json', { with: { type: 'json' } })) as { default: { version: string } };
+  return {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model ?? 'unknown',
+    memoryBytes: os.totalmem(),
+    loadAverageAtStart: os.loadavg().map((value) => Math.round(value * 100) / 100),
+    kernel: commandVersion('uname', ['-sr']),
+    node: process.version,
+    postgres: `PostgreSQL ${postgres}`,
+    nginx: commandVersion('nginx', ['-v']).replace(/^nginx version: nginx\//, ''),
+    autocannon: autocannonPackage.default.version,
+  };
+}
+
+function rssGroups(stack: BenchStack): Record<string, number[]> {
+  return Object.fromEntries(Object.entries(stack.instances).map(([name, list]) => [name, list.map((instance) => instance.process.pid as number)]));
+}
+
+async function runAudits(stack: BenchStack, runtime: Runtime, hotUser: BenchUser): Promise<AuditReport> {
+  const wallet = await runServiceCommand('wallet', 'audit', runtime, stack.databaseUrl);
+  const cross = await runServiceCommand('bets', 'audit', runtime, stack.databaseUrl);
+  const client = new pg.Client({ connectionString: stack.databaseUrl });
+  await client.connect();
+  try {
+    const balance = (await client.query<{ balance: string }>('select balance::text from wallet.wallets where user_id = $1', [hotUser.id])).rows[0]?.balance;
+    const placed = (await client.query<{ bets: string; stakes: string }>("select count(*)::text as bets, coalesce(sum(amount), 0)::text as stakes from bets.bets where user_id = $1 and status <> 'void'", [hotUser.id])).rows[0];
+    if (balance === undefined || !placed) throw new Error('the hot wallet is missing');
+    const expected = toMinor(BENCH_OPENING_BALANCE) + toMinor(BENCH_DEPOSIT) - BigInt(placed.stakes);
+    return {
+      walletAudit: { passed: wallet.code === 0, output: wallet.output.trim() },
+      crossAudit: { passed: cross.code === 0, output: cross.output.trim() },
+      hotWallet: { balanceMinor: balance, expectedMinor: expected.toString(), bets: Number(placed.bets), overdrawn: BigInt(balance) < 0n || BigInt(balance) !== expected },
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+const mb = (bytes: number) => `${Math.round(bytes / 1048576)}`;
+const fixed = (value: number, digits = 0) => value.toFixed(digits);
+
+/** The markdown table of a report (also what scripts/bench prints). */
+export function renderTable(report: BenchReport): string {
+  const services = Object.keys(report.scenarios[0]?.peakRssBytes ?? {});
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'ceiling', 'ceiling/s', 'ratio', 'errors', 'non-2xx', ...services.map((name) => `${name} RSS MB`)];
+  const rows = report.scenarios.map((row) => [
+    row.scenario,
+    fixed(row.requestsPerSecond),
+    fixed(row.p50Ms, 1),
+    fixed(row.p99Ms, 1),
+    row.ceiling,
+    fixed(row.ceilingPerSecond),
+    `${fixed(row.ratio * 100)} %`,
+    String(row.errors),
+    String(row.non2xx),
+    ...services.map((name) => mb(row.peakRssBytes[name] ?? 0)),
+  ]);
+  const ceilingRows = (Object.entries(report.ceilings) as [CeilingName, CeilingResult][]).map(([name, ceiling]) => [
+    name,
+    fixed(ceiling.operationsPerSecond),
+    fixed(ceiling.p50Ms, 1),
+    fixed(ceiling.p99Ms, 1),
+    String(ceiling.errors),
+  ]);
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  const m = report.machine;
+  return [
+    line(header),
+    line(header.map(() => '---')),
+    ...rows.map(line),
+    '',
+    line(['ceiling', 'ops/s', 'p50 ms', 'p99 ms', 'errors']),
+    line(['---', '---', '---', '---', '---']),
+    ...ceilingRows.map(line),
+    '',
+    `Machine: ${m.cpus} × ${m.model}, ${mb(m.memoryBytes)} MB RAM, load average at start ${m.loadAverageAtStart.join(' / ')}; ${m.kernel}; Node ${m.node}, ${m.postgres}, nginx ${m.nginx}, autocannon ${m.autocannon}.`,
+    `Settings: ${report.settings.connections} connections, ${report.settings.durationSeconds} s per scenario, ${report.settings.users} users, ${report.settings.instancesPerService} instances per service, DATABASE_POOL_SIZE ${report.settings.poolSize}.`,
+    `Audits: wallet ${report.audits.walletAudit.passed ? 'passed' : 'FAILED'}, cross-service ${report.audits.crossAudit.passed ? 'passed' : 'FAILED'}; hot wallet ${report.audits.hotWallet.overdrawn ? 'OVERDRAWN or inconsistent' : 'consistent'} (${report.audits.hotWallet.bets} bets).`,
+    `Command: ${report.command} (${report.startedAt})`,
+  ].join('\n');
+}
+
+/** Runs every ceiling and scenario against a fresh stack, audits it, writes latest.json and latest.md. */
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const startedAt = new Date().toISOString();
+  const { log } = options;
+  log(`starting the stack (${options.instancesPerService} instances per service) in ${options.workDir}`);
+  const stack = await startBenchStack({
+    infrastructure: options.infrastructure,
+    runtime: options.runtime,
+    instancesPerService: options.instancesPerService,
+    poolSize: options.poolSize,
+    logDir: path.join(options.workDir, 'logs'),
+  });
+  try {
+    const machine = await describeMachine(stack.databaseUrl);
+    log(`registering ${options.users + 1} players through the API`);
+    const [hotUser, ...users] = await registerUsers(stack.url, options.users + 1, 8);
+    if (!hotUser || users.length === 0) throw new Error('no players registered');
+    const events = await openEvents(stack.url);
+    const load = { connections: options.connections, durationSeconds: options.durationSeconds };
+    const groups = rssGroups(stack);
+    const ceilings = {} as Record<CeilingName, CeilingResult>;
+    const scenarios: ScenarioReport[] = [];
+
+    log('ceiling: fastify hello-world via the same nginx');
+    const hello = await runLoad({ ...load, url: stack.helloUrl }, [{ method: 'GET', path: '/api/wallet' }]);
+    ceilings['fastify hello-world via nginx'] = { operationsPerSecond: hello.requestsPerSecond, operations: hello.requests, p50Ms: hello.p50Ms, p99Ms: hello.p99Ms, errors: hello.errors + hello.non2xx };
+
+    const sql = {
+      databaseUrl: stack.databaseUrl,
+      concurrency: options.connections,
+      betsPoolSize: options.poolSize * options.instancesPerService,
+      walletPoolSize: options.poolSize * options.instancesPerService,
+      durationSeconds: options.durationSeconds,
+      eventIds: events.map((event) => event.id),
+      stake: toMinor(BENCH_STAKE),
+      openingBalance: toMinor(BENCH_OPENING_BALANCE),
+    };
+    const ceilingUsers = users.map((_, index) => `bench-ceiling-${startedAt}-${index}`);
+    const runScenario = async (scenario: ScenarioName) => {
+      log(`scenario: ${scenario}`);
+      const rss = sampleRss(groups);
+      const result = await runLoad({ ...load, url: stack.url }, scenarioRequests(scenario, users, hotUser, events));
+      const peakRssBytes = rss.stop();
+      scenarios.push({ scenario, ...result, ceiling: ceilingOf[scenario], ceilingPerSecond: 0, ratio: 0, peakRssBytes });
+      if (result.failureSamples.length > 0) log(`  non-2xx samples: ${result.failureSamples.join(' | ')}`);
+    };
+
+    await runScenario('GET /api/wallet');
+    await runScenario('GET /api/events');
+    log('ceiling: the bet SQL, many users');
+    ceilings['bet SQL, many users'] = await betSqlCeiling({ ...sql, userIds: ceilingUsers });
+    await runScenario('POST /api/bets (many users)');
+    log('ceiling: the bet SQL, one hot row');
+    ceilings['bet SQL, one hot row'] = await betSqlCeiling({ ...sql, userIds: [`bench-ceiling-${startedAt}-hot`] });
+    await runScenario('POST /api/bets (one user)');
+    await runScenario('GET /api/bets');
+    log('ceiling: argon2id verification');
+    ceilings['argon2id verify'] = await argon2Ceiling({ concurrency: options.connections, threads: 4 * options.instancesPerService, durationSeconds: options.durationSeconds });
+    await runScenario('POST /api/auth/login');
+    await runScenario('mixed (80% reads, 20% bets)');
+    // The mixed run's ceiling: the time per request of each part, weighted as the mix is.
+    const blend = 1 / (0.8 / ceilings['fastify hello-world via nginx'].operationsPerSecond + 0.2 / ceilings['bet SQL, many users'].operationsPerSecond);
+    ceilings['blend (80% hello-world, 20% bet SQL)'] = { operationsPerSecond: blend, operations: 0, p50Ms: 0, p99Ms: 0, errors: 0 };
+
+    const ordered = scenarioNames.map((name) => scenarios.find((row) => row.scenario === name) as ScenarioReport);
+    for (const row of ordered) {
+      row.ceilingPerSecond = ceilings[row.ceiling].operationsPerSecond;
+      row.ratio = row.ceilingPerSecond > 0 ? row.requestsPerSecond / row.ceilingPerSecond : 0;
+    }
+
+    log('auditing the ledger and the bets');
+    const audits = await runAudits(stack, options.runtime, hotUser);
+    const report: BenchReport = {
+      startedAt,
+      command: options.command,
+      settings: { durationSeconds: options.durationSeconds, connections: options.connections, users: options.users, instancesPerService: options.instancesPerService, poolSize: options.poolSize },
+      machine,
+      ceilings,
+      scenarios: ordered,
+      audits,
+    };
+    mkdirSync(options.outputDir, { recursive: true });
+    writeFileSync(path.join(options.outputDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(path.join(options.outputDir, 'latest.md'), `${renderTable(report)}\n`);
+    return report;
+  } finally {
+    log('stopping the stack');
+    await stack.stop();
+  }
+}

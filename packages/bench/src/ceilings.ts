@@ -1,0 +1,221 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { repoRoot } from '@ludic/stack';
+import { benchScriptCommand } from './stack.js';
+
+export interface CeilingResult {
+  operationsPerSecond: number;
+  operations: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+/** The value at quantile q of ascending `sorted` (nearest rank). */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+}
+
+function summarize(latencies: number[], elapsedMs: number, errors: number): CeilingResult {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    operationsPerSecond: (latencies.length * 1000) / elapsedMs,
+    operations: latencies.length,
+    p50Ms: quantile(sorted, 0.5),
+    p99Ms: quantile(sorted, 0.99),
+    errors,
+  };
+}
+
+export interface BetSqlOptions {
+  databaseUrl: string;
+  /** Bets in flight at once: the HTTP scenario's connection count. */
+  concurrency: number;
+  /** Connections of all bets instances together, and of all wallet instances together. */
+  betsPoolSize: number;
+  walletPoolSize: number;
+  durationSeconds: number;
+  /** Wallet owners to rotate over (one id: the hot row). Wallets are opened first, untimed. */
+  userIds: string[];
+  eventIds: string[];
+  /** Minor units. */
+  stake: bigint;
+  openingBalance: bigint;
+}
+
+const selections = ['home', 'draw', 'away'] as const;
+const PLACE_BET_OPERATION = 'POST /api/bets';
+const IDEMPOTENCY_RETENTION_SECONDS = 24 * 60 * 60;
+
+/** Opens each wallet as the wallet service does on first access: the row, then its opening entry. */
+async function openWallets(pool: pg.Pool, userIds: string[], openingBalance: bigint): Promise<void> {
+  for (const userId of userIds) {
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      const created = await client.query<{ id: string }>(
+        'insert into "wallet"."wallets" ("user_id", "balance", "currency") values ($1, $2, $3) on conflict ("user_id") do nothing returning *',
+        [userId, openingBalance, 'RUB'],
+      );
+      const wallet = created.rows[0];
+      if (wallet) {
+        await client.query(
+          'insert into "wallet"."ledger_entries" ("wallet_id", "type", "amount", "balance_after", "reference") values ($1, $2, $3, $4, $5) returning "id"',
+          [wallet.id, 'opening', openingBalance, openingBalance, `opening:${wallet.id}`],
+        );
+      }
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+/**
+ * One bet, statement for statement and transaction for transaction as the services run it
+ * (services/bets/src/domain/place-bet.ts through service-kit's runIdempotent, and the wallet's
+ * debitWallet on its own connection while the bets transaction stays open):
+ *   bets:   begin; try-lock the key; read its record; lock the event FOR SHARE; insert the bet;
+ *   wallet:   begin; lock the reference; voided/entry state; conditional update + entry; commit;
+ *   bets:   insert the idempotency record; commit.
+ */
+async function placeBetSql(betsPool: pg.Pool, walletPool: pg.Pool, userId: string, eventId: string, selection: (typeof selections)[number], stake: bigint): Promise<void> {
+  const bets = await betsPool.connect();
+  try {
+    await bets.query('begin');
+    const key = randomUUID();
+    const locked = await bets.query<{ locked: boolean }>('select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as locked', [`bets.idempotency_keys:${userId}:${key}`]);
+    if (!locked.rows[0]?.locked) throw new Error('idempotency lock not taken');
+    await bets.query('select "fingerprint", "response_status", "response_body", expires_at <= now() as "expired" from "bets"."idempotency_keys" where "user_id" = $1 and "key" = $2', [userId, key]);
+    const event = (
+      await bets.query<{ id: string; home_team: string; away_team: string; odds_home: number; odds_draw: number; odds_away: number }>(
+        'select * from "bets"."events" where "id" = $1 for share',
+        [eventId],
+      )
+    ).rows[0];
+    if (!event) throw new Error(`event ${eventId} is missing`);
+    const odds = selection === 'home' ? event.odds_home : selection === 'draw' ? event.odds_draw : event.odds_away;
+    const betId = randomUUID();
+    const body = { amount: stake, eventId, odds, selection };
+    await bets.query(
+      'insert into "bets"."bets" ("id", "user_id", "user_name", "event_id", "event_name", "selection", "odds", "amount", "potential_win", "status", "result", "settled_at") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning *',
+      [betId, userId, 'Bench ceiling', event.id, `${event.home_team} — ${event.away_team}`, selection, odds, stake, (stake * BigInt(odds)) / 100n, 'pending', null, null],
+    );
+    const reference = `bet:${betId}`;
+    const wallet = await walletPool.connect();
+    try {
+      await wallet.query('begin');
+      await wallet.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`wallet.reference:${reference}`]);
+      await wallet.query(
+        `select exists (select 1 from wallet.voided_references where reference = $1) as voided,
+           e.id, e.entry_no, e.wallet_id, e.type, e.amount, e.balance_after, e.reference, e.reference_kind, e.created_at, w.user_id
+         from (select 1) as one
+         left join wallet.ledger_entries e on e.reference = $2
+         left join wallet.wallets w on w.id = e.wallet_id`,
+        [reference, reference],
+      );
+      const debited = await wallet.query<{ id: string | null }>(
+        `with debited as (
+           update wallet.wallets set balance = balance - $1, updated_at = now()
+           where user_id = $2 and balance >= $3
+           returning id, balance
+         ), entry as (
+           insert into wallet.ledger_entries (wallet_id, type, amount, balance_after, reference)
+           select id, 'bet_stake', $4::bigint, balance, $5 from debited
+           returning id, entry_no, wallet_id, type, amount, balance_after, reference, reference_kind, created_at
+         )
+         select exists (select 1 from wallet.wallets where user_id = $6) as wallet_seen, entry.*
+         from (select 1) as one left join entry on true`,
+        [stake, userId, stake, -stake, reference, userId],
+      );
+      if (debited.rows[0]?.id === null) throw new Error(`wallet of ${userId} refused the stake`);
+      await wallet.query('commit');
+    } catch (error) {
+      await wallet.query('rollback');
+      throw error;
+    } finally {
+      wallet.release();
+    }
+    const fingerprint = createHash('sha256').update(PLACE_BET_OPERATION).update('\n').update(JSON.stringify({ ...body, amount: String(stake) })).digest('hex');
+    await bets.query(
+      'insert into "bets"."idempotency_keys" ("user_id", "key", "fingerprint", "response_status", "response_body", "expires_at") values ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))',
+      [userId, key, fingerprint, 201, JSON.stringify({ id: betId, status: 'pending' }), IDEMPOTENCY_RETENTION_SECONDS],
+    );
+    await bets.query('commit');
+  } catch (error) {
+    await bets.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    bets.release();
+  }
+}
+
+/** The bet's own SQL straight against PostgreSQL, at the scenario's concurrency: the bets ceiling. */
+export async function betSqlCeiling(options: BetSqlOptions): Promise<CeilingResult> {
+  const betsPool = new pg.Pool({ connectionString: options.databaseUrl, max: options.betsPoolSize, application_name: 'bench-ceiling-bets' });
+  const walletPool = new pg.Pool({ connectionString: options.databaseUrl, max: options.walletPoolSize, application_name: 'bench-ceiling-wallet' });
+  try {
+    await openWallets(walletPool, options.userIds, options.openingBalance);
+    const latencies: number[] = [];
+    let errors = 0;
+    let firstError: unknown;
+    let next = 0;
+    const startedAt = performance.now();
+    const deadline = startedAt + options.durationSeconds * 1000;
+    await Promise.all(
+      Array.from({ length: options.concurrency }, async () => {
+        while (performance.now() < deadline) {
+          const index = next++;
+          const started = performance.now();
+          try {
+            await placeBetSql(
+              betsPool,
+              walletPool,
+              options.userIds[index % options.userIds.length] as string,
+              options.eventIds[index % options.eventIds.length] as string,
+              selections[index % selections.length] as (typeof selections)[number],
+              options.stake,
+            );
+            latencies.push(performance.now() - started);
+          } catch (error) {
+            errors += 1;
+            firstError ??= error;
+          }
+        }
+      }),
+    );
+    if (firstError) console.error(`bet SQL ceiling: ${errors} errors, first: ${(firstError as Error).message}`);
+    return summarize(latencies, performance.now() - startedAt, errors);
+  } finally {
+    await Promise.all([betsPool.end(), walletPool.end()]);
+  }
+}
+
+/**
+ * argon2id verification at the gateway's parameters in a separate process whose libuv pool is
+ * as large as all gateway instances' pools together, `concurrency` verifications in flight.
+ */
+export async function argon2Ceiling(options: { concurrency: number; threads: number; durationSeconds: number }): Promise<CeilingResult> {
+  const { command, args } = benchScriptCommand('argon2-ceiling.ts');
+  const child = spawn(command, args, {
+    cwd: repoRoot,
+    env: { ...process.env, UV_THREADPOOL_SIZE: String(options.threads), CONCURRENCY: String(options.concurrency), DURATION_MS: String(options.durationSeconds * 1000) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (exitCode) => resolve(exitCode ?? 1));
+  });
+  if (code !== 0) throw new Error(`argon2 ceiling exited with ${code}: ${stderr}`);
+  const { latencies, elapsedMs } = JSON.parse(stdout) as { latencies: number[]; elapsedMs: number };
+  return summarize(latencies, elapsedMs, 0);
+}

@@ -1,0 +1,75 @@
+/**
+ * scripts/bench [--duration 10] [--connections 64] [--users 200] [--quick]
+ *
+ * Starts a private stack (PostgreSQL, Redis, two instances of each service from dist, nginx)
+ * in a temp directory, measures every scenario and its ceiling, audits the money, prints the
+ * table and writes docs/bench/latest.json and latest.md. Exit 1 when an audit fails or a
+ * scenario had errors or non-2xx answers.
+ */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { repoRoot } from '@ludic/stack';
+import { renderTable, runBench } from './bench.js';
+import { benchFailures } from './verdict.js';
+
+const usage = 'usage: scripts/bench [--duration seconds] [--connections n] [--users n] [--pool-size n] [--quick] [--output dir]';
+
+function positiveInteger(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`--${name} must be a positive integer\n${usage}`);
+  return parsed;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      users: { type: 'string' },
+      'pool-size': { type: 'string' },
+      output: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  const quick = values.quick ?? false;
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'ludic-bench-'));
+  // PostgreSQL runs as the postgres user when we are root: it must be able to enter workDir.
+  chmodSync(workDir, 0o755);
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => (interrupted = true));
+  try {
+    const report = await runBench({
+      durationSeconds: positiveInteger(values.duration, 'duration', quick ? 2 : 10),
+      connections: positiveInteger(values.connections, 'connections', quick ? 16 : 64),
+      users: positiveInteger(values.users, 'users', quick ? 8 : 200),
+      poolSize: positiveInteger(values['pool-size'], 'pool-size', 10),
+      instancesPerService: 2,
+      runtime: 'dist',
+      infrastructure: { workDir: path.join(workDir, 'data') },
+      workDir,
+      outputDir: path.resolve(values.output ?? path.join(repoRoot, 'docs', 'bench')),
+      command: `scripts/bench ${process.argv.slice(2).join(' ')}`.trim(),
+      log: (message) => console.log(`==> ${message}`),
+    });
+    console.log(`\n${renderTable(report)}\n`);
+    const failures = benchFailures(report);
+    for (const failure of failures) console.log(`FAILED: ${failure}`);
+    if (failures.length === 0 && !interrupted) rmSync(workDir, { recursive: true, force: true });
+    else console.log(`logs kept in ${workDir}`);
+    return failures.length === 0 ? 0 : 1;
+  } catch (error) {
+    console.error((error as Error).stack ?? error);
+    console.error(`logs kept in ${workDir}`);
+    return 1;
+  }
+}
+
+process.exitCode = await main();
