@@ -123,7 +123,7 @@ t.test('hostile input through nginx: no 5xx, always the envelope, nothing writte
   const stackKid = (JSON.parse(stack.jwtPrivateJwk) as { kid: string }).kid;
   const forgedTokens = [
     signAccessToken(stranger, { sub: 'forger', email: stack.adminEmails, role: 'admin', kid: stackKid }),
-    signAccessToken(stranger, { sub: 'forger', email: 'forger@ludic.test', role: 'user' }),
+    signAccessToken(stranger, { sub: 'forger', email: 'forger@ludic.test', role: 'player' }),
     `${player.token.split('.').slice(0, 2).join('.')}.${Buffer.from('not the signature').toString('base64url')}`,
   ];
 

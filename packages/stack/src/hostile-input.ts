@@ -172,13 +172,13 @@ export const hostileHeaderValue: fc.Arbitrary<string> = fc.oneof(
  * An EdDSA access token with the gateway's claims, signed by `privateJwk` (JSON). With a
  * stranger's key and the stack's `kid` it is a forgery every service must refuse.
  */
-export function signAccessToken(privateJwk: string, claims: { sub: string; email: string; role: 'user' | 'admin'; kid?: string }): string {
+export function signAccessToken(privateJwk: string, claims: { sub: string; email: string; role: 'player' | 'admin'; kid?: string; expiresIn?: number }): string {
   const { kid, ...jwk } = JSON.parse(privateJwk) as JsonWebKey & { kid: string };
   const now = Math.floor(Date.now() / 1000);
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const signingInput = `${encode({ alg: 'EdDSA', typ: 'JWT', kid: claims.kid ?? kid })}.${encode({
     sub: claims.sub, email: claims.email, name: 'Forger', role: claims.role, sid: randomUUID(), jti: randomUUID(),
-    iss: 'ludic-auth', aud: 'ludic', iat: now, exp: now + 900,
+    iss: 'ludic-auth', aud: 'ludic', iat: now, exp: now + (claims.expiresIn ?? 900),
   })}`;
   const signature = cryptoSign(null, Buffer.from(signingInput), createPrivateKey({ key: jwk, format: 'jwk' }));
   return `${signingInput}.${signature.toString('base64url')}`;
