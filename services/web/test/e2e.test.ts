@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { repoRoot, startTestStack, type TestStack } from '@ludic/stack';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import t from 'tap';
+import { INITIAL_JS_BUDGET_BYTES, measureInitialBundle } from '../scripts/bundle-size.js';
 
 const distDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const screenshotDir = path.join(repoRoot, 'docs', 'screenshots');
@@ -57,6 +58,16 @@ async function login(page: Page, account: { email: string; password: string }): 
 async function balanceIs(page: Page, text: string): Promise<void> {
   await page.getByTestId('balance').filter({ hasText: text }).waitFor();
 }
+
+t.test('the production build: hashed assets, initial JavaScript within budget', async (t) => {
+  const size = measureInitialBundle(distDir);
+  for (const file of size.files.filter((f) => f.file.startsWith('assets/'))) {
+    t.match(file.file, /^assets\/[\w-]+-[\w-]{8}\.(js|css)$/, `${file.file} carries a content hash`);
+  }
+  t.comment(`initial JavaScript ${(size.initialJsGzip / 1024).toFixed(1)} KB gzipped, CSS ${(size.initialCssGzip / 1024).toFixed(1)} KB`);
+  t.ok(size.initialJsGzip < INITIAL_JS_BUDGET_BYTES, 'initial JavaScript under 200 KB gzipped');
+  t.ok(size.files.some((f) => f.file.endsWith('.js')), 'index.html loads the app');
+});
 
 t.test('a player bets, an admin settles, the player is paid live; themes, phones, errors', async (t) => {
   t.ok(existsSync(path.join(distDir, 'index.html')), 'the SPA is built (pnpm --filter @ludic/web build)');
