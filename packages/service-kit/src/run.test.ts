@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { getFreePort, repoRoot, waitForHttp, testRedisUrl } from '@ludic/stack';
+import { entryCommand, getFreePort, testRedisUrl, testServiceRuntime, waitFor, waitForHttp, type ServiceName } from '@ludic/stack';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tsx = ['--import', 'tsx', '--conditions=ludic-source'];
@@ -12,9 +12,9 @@ const adminUrl = () => {
   return url;
 };
 
-function runToExit(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000) {
+function runToExit(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000) {
   return new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const timer = setTimeout(() => {
@@ -47,8 +47,8 @@ t.test('bad configuration stops every service with a message naming the variable
   ];
   await Promise.all(
     cases.map(async ([service, env, message]) => {
-      const server = path.join(repoRoot, 'services', service, 'src', 'server.ts');
-      const { code, stderr } = await runToExit([...tsx, server], env);
+      const server = entryCommand(service as ServiceName, 'server', testServiceRuntime());
+      const { code, stderr } = await runToExit(server.command, server.args, env);
       t.equal(code, 78, `${service} exits with EX_CONFIG for ${message}`);
       t.match(stderr, message, `${service}: ${stderr.trim()}`);
     }),
@@ -71,13 +71,16 @@ t.test('SIGTERM under load finishes every in-flight request, then the process ex
   const inFlight = Array.from({ length: 40 }, () =>
     fetch(`${origin}/slow`).then(async (res) => ({ status: res.status, body: (await res.json()) as { done?: boolean } })),
   );
-  await new Promise((resolve) => setTimeout(resolve, 200)); // all 40 are now being served
-  const signalledAt = Date.now();
+  await waitFor(
+    async () => ((await (await fetch(`${origin}/started`)).json()) as { started: number }).started === 40,
+    { what: 'all 40 slow requests to be in flight', timeoutMs: 30_000, intervalMs: 20 },
+  );
   child.kill('SIGTERM');
 
   const results = await Promise.all(inFlight);
   t.equal(results.filter((r) => r.status === 200 && r.body.done === true).length, 40, 'all 40 in-flight requests completed');
-  t.equal(await exited, 0, 'the process exits cleanly');
-  t.ok(Date.now() - signalledAt < 5_000, 'and promptly, not at the shutdown deadline');
+  // close-with-grace exits 1 when SHUTDOWN_TIMEOUT_MS passes first (e.g. idle keep-alive
+  // sockets holding the server open), so 0 means the drain finished by itself.
+  t.equal(await exited, 0, 'the process exits cleanly, before the shutdown deadline');
   await t.rejects(fetch(`${origin}/health`), 'nothing listens afterwards');
 });

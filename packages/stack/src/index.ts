@@ -4,12 +4,13 @@ export { waitFor, waitForHttp, type WaitOptions } from './wait.js';
 export { spawnLogged, stopChild, stopPid, isAlive, logTail } from './processes.js';
 export { startPostgres, stopPostgres, isPostgresRunning, ensureDatabase, type PostgresServer, type PostgresOptions } from './postgres.js';
 export { startRedis, renderRedisConfig, pingRedis, redisUrl, type RedisServer, type RedisConfigOptions } from './redis.js';
-export { renderNginxConfig, loadNginxTemplate, nginxTemplatePath, type NginxConfigOptions, type EdgeUpstreams } from './nginx-config.js';
+export { renderNginxConfig, loadNginxTemplate, nginxTemplatePath, defaultPerIpLimits, type NginxConfigOptions, type EdgeUpstreams, type PerIpLimits } from './nginx-config.js';
 export { startNginx, writeNginxConfig, resolveStaticRoot, type NginxServer, type EdgeOptions } from './nginx.js';
 export {
   services,
   serviceEnv,
   startServiceInstance,
+  entryCommand,
   runMigrations,
   type ServiceName,
   type ServiceDefinition,

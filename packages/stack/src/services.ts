@@ -25,7 +25,7 @@ export const services: readonly ServiceDefinition[] = [
 /** `dist`: compiled JavaScript, as in production. `source`: TypeScript through tsx, for tests. */
 export type Runtime = 'dist' | 'source';
 
-function entryCommand(service: ServiceName, entry: 'server' | 'migrate', runtime: Runtime): { command: string; args: string[] } {
+export function entryCommand(service: ServiceName, entry: 'server' | 'migrate', runtime: Runtime): { command: string; args: string[] } {
   const dir = path.join(repoRoot, 'services', service);
   if (runtime === 'dist') return { command: process.execPath, args: [path.join(dir, 'dist', `${entry}.js`)] };
   return {
