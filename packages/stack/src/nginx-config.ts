@@ -39,12 +39,28 @@ export interface NginxConfigOptions {
   workerProcesses?: number | 'auto';
   mimeTypesPath?: string;
   clientMaxBodySize?: string;
+  /**
+   * Per-client-IP limits at the edge, before the services' own per-user and per-login limits:
+   * requests per second (with a burst served at once) and requests in flight. Over either,
+   * the JSON 429 `RATE_LIMITED`. Default: `defaultPerIpLimits`. `'off'` for benchmarks and
+   * tests that drive heavy load from one address.
+   */
+  perIpLimits?: PerIpLimits | 'off';
   /** Idle keep-alive connections each worker keeps per upstream. */
   keepaliveConnections?: number;
   /** Passive health check: failures within failTimeout before an instance is skipped. */
   maxFails?: number;
   failTimeout?: string;
 }
+
+export interface PerIpLimits {
+  requestsPerSecond: number;
+  burst: number;
+  connections: number;
+}
+
+/** Generous: a browser session makes a few requests a second; a shared NAT address many more. */
+export const defaultPerIpLimits: PerIpLimits = { requestsPerSecond: 100, burst: 200, connections: 256 };
 
 export const nginxTemplatePath = path.join(repoRoot, 'nginx', 'ludic.conf.template');
 
@@ -110,7 +126,37 @@ function renderApiDocs(options: NginxConfigOptions): string {
   ].join('\n');
 }
 
+function renderPerIpLimits(options: NginxConfigOptions): { zones: string; limits: string } {
+  const limits = options.perIpLimits ?? defaultPerIpLimits;
+  if (limits === 'off') {
+    const off = '        # Per-IP limits are off (benchmarks, load tests from one address).\n';
+    return { zones: '', limits: off };
+  }
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`nginx per-IP limit ${name} must be a positive integer, got ${value}`);
+  }
+  return {
+    zones: [
+      '    # Per-client-IP limits (10 MB of state: ~160k addresses). Behind another proxy, set',
+      '    # real_ip_header/set_real_ip_from so $binary_remote_addr is the client, not the proxy.',
+      `    limit_req_zone $binary_remote_addr zone=ludic_per_ip:10m rate=${limits.requestsPerSecond}r/s;`,
+      '    limit_conn_zone $binary_remote_addr zone=ludic_per_ip_conn:10m;',
+      '',
+    ].join('\n'),
+    limits: [
+      `        # At most ${limits.requestsPerSecond} requests/s per client IP, a burst of ${limits.burst} served at once, and`,
+      `        # ${limits.connections} requests in flight; beyond that the JSON 429 (nothing reaches a service).`,
+      `        limit_req zone=ludic_per_ip burst=${limits.burst} nodelay;`,
+      `        limit_conn ludic_per_ip_conn ${limits.connections};`,
+      '        limit_req_status 429;',
+      '        limit_conn_status 429;',
+      '',
+    ].join('\n'),
+  };
+}
+
 function renderValues(options: NginxConfigOptions): Record<string, string> {
+  const perIp = renderPerIpLimits(options);
   const common = {
     worker_processes: String(options.workerProcesses ?? 'auto'),
     mime_types: options.mimeTypesPath ?? '/etc/nginx/mime.types',
@@ -119,6 +165,8 @@ function renderValues(options: NginxConfigOptions): Record<string, string> {
     static_root: options.staticRoot,
     api_docs: renderApiDocs(options),
     client_max_body_size: options.clientMaxBodySize ?? '64k',
+    per_ip_zones: perIp.zones,
+    per_ip_limits: perIp.limits,
   };
   const dir = options.runtimeDir;
   if (dir === undefined) {
@@ -129,6 +177,9 @@ function renderValues(options: NginxConfigOptions): Record<string, string> {
       pid_file: '/run/nginx.pid',
       access_log: '/var/log/nginx/ludic-access.log',
       temp_paths: '',
+      // Browsers honour HSTS only over HTTPS, which a deployment has (here or at a terminator
+      // in front); a local stack is plain HTTP on localhost and must not pin it.
+      hsts: '        add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;\n',
     };
   }
   const logDir = options.logDir ?? dir;
@@ -143,6 +194,7 @@ function renderValues(options: NginxConfigOptions): Record<string, string> {
     pid_file: path.join(dir, 'nginx.pid'),
     access_log: path.join(logDir, 'nginx-access.log'),
     temp_paths: `    # Everything nginx writes stays in the runtime directory.\n${tempPaths}\n`,
+    hsts: '',
   };
 }
 

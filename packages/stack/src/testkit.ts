@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { buildApiDocs } from './api-docs.js';
-import type { EdgeUpstreams } from './nginx-config.js';
+import type { EdgeUpstreams, PerIpLimits } from './nginx-config.js';
 import { resolveStaticRoot, startNginx } from './nginx.js';
 import { getFreePort, getFreePorts } from './ports.js';
 import { generateJwtSigningKey } from './secrets.js';
@@ -92,9 +92,13 @@ export interface TestEdge {
 /**
  * Renders the real edge config for the given instances and runs nginx on a free port.
  * `staticRoot` defaults to the SPA build (or its placeholder); the API docs are served unless
- * `apiDocs` is false.
+ * `apiDocs` is false; per-IP limits are off unless `perIpLimits` is given.
  */
-export async function startEdge(upstreams: EdgeUpstreams, t?: Teardown, options: { staticRoot?: string; apiDocs?: boolean } = {}): Promise<TestEdge> {
+export async function startEdge(
+  upstreams: EdgeUpstreams,
+  t?: Teardown,
+  options: { staticRoot?: string; apiDocs?: boolean; perIpLimits?: PerIpLimits | 'off' } = {},
+): Promise<TestEdge> {
   const runtimeDir = testDir('nginx');
   const nginx = await startNginx({
     port: await getFreePort(),
@@ -103,6 +107,9 @@ export async function startEdge(upstreams: EdgeUpstreams, t?: Teardown, options:
     staticRoot: options.staticRoot ?? resolveStaticRoot(runtimeDir),
     apiDocsRoot: options.apiDocs === false ? undefined : buildApiDocs(path.join(runtimeDir, 'api-docs')),
     workerProcesses: 1,
+    // Every test drives its stack from 127.0.0.1, often in bursts: the per-IP limit is off
+    // unless a test is about it.
+    perIpLimits: options.perIpLimits ?? 'off',
   });
   t?.teardown(nginx.stop);
   return { url: nginx.url, stop: nginx.stop };

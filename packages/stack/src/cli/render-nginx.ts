@@ -9,13 +9,15 @@
  *
  * Optional: --user (default www-data), --client-max-body-size (default 64k),
  * --keepalive (idle upstream connections per worker, default 32), --api-docs-dir DIR (copies
- * the browsable API docs there and serves them at /api/docs; left out when LUDIC_API_DOCS=off).
+ * the browsable API docs there and serves them at /api/docs; left out when LUDIC_API_DOCS=off),
+ * --per-ip-rate / --per-ip-burst / --per-ip-connections (per client IP: requests per second,
+ * burst, requests in flight; defaults 100, 200, 256), --per-ip-limits-off (benchmarks).
  * See nginx/README.md.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { apiDocsEnabled, buildApiDocs } from '../api-docs.js';
-import { loadNginxTemplate, renderNginxConfig } from '../nginx-config.js';
+import { defaultPerIpLimits, loadNginxTemplate, renderNginxConfig } from '../nginx-config.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +30,10 @@ const { values } = parseArgs({
     'client-max-body-size': { type: 'string', default: '64k' },
     keepalive: { type: 'string', default: '32' },
     'api-docs-dir': { type: 'string' },
+    'per-ip-rate': { type: 'string', default: String(defaultPerIpLimits.requestsPerSecond) },
+    'per-ip-burst': { type: 'string', default: String(defaultPerIpLimits.burst) },
+    'per-ip-connections': { type: 'string', default: String(defaultPerIpLimits.connections) },
+    'per-ip-limits-off': { type: 'boolean', default: false },
   },
 });
 
@@ -50,6 +56,9 @@ process.stdout.write(
     user: values.user,
     clientMaxBodySize: values['client-max-body-size'],
     keepaliveConnections: Number(values.keepalive),
+    perIpLimits: values['per-ip-limits-off']
+      ? 'off'
+      : { requestsPerSecond: Number(values['per-ip-rate']), burst: Number(values['per-ip-burst']), connections: Number(values['per-ip-connections']) },
     apiDocsRoot: values['api-docs-dir'] && apiDocsEnabled() ? buildApiDocs(path.resolve(values['api-docs-dir'])) : undefined,
   }),
 );
