@@ -192,6 +192,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       port: edgePort,
       runtimeDir: path.join(options.logDir, 'nginx'),
       staticRoot,
+      // One load generator is one client address: the edge's per-IP limits would answer it 429.
+      perIpLimits: 'off',
       upstreams: {
         auth: instances['auth-gateway'].map((instance) => instance.url),
         wallet: instances.wallet.map((instance) => instance.url),
@@ -206,6 +208,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       port: helloEdgePort,
       runtimeDir: path.join(options.logDir, 'nginx-hello'),
       staticRoot,
+      perIpLimits: 'off',
       upstreams: { auth: helloUrls, wallet: helloUrls, bets: helloUrls },
     });
     started.push(helloEdge.stop);
