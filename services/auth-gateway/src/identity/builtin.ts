@@ -20,6 +20,39 @@ export const ARGON2_OPTIONS: Options = {
 
 const UNIQUE_VIOLATION = '23505';
 
+/**
+ * argon2 runs on libuv's thread pool, which also derives pg's SCRAM key whenever the database
+ * pool opens a connection (webcrypto PBKDF2), and runs DNS lookups and file I/O. With every
+ * thread hashing, a burst of logins queued a new connection's handshake behind seconds of
+ * hashes until DATABASE_CONNECT_TIMEOUT_MS turned it into a 503 (scripts/bench, 64 concurrent
+ * logins). So hashes hold at most all threads but one; the others wait here, in JavaScript,
+ * where waiting blocks nothing else. CPU-bound on the same cores, throughput is unchanged.
+ */
+class HashSlots {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(slots: number) {
+    this.#free = slots;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free -= 1;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      // Hand the slot straight to the next waiter, or give it back.
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free += 1;
+    }
+  }
+}
+
+const threadPoolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+const hashSlots = new HashSlots(Math.max(1, threadPoolSize - 1));
+
 /** Users in the gateway's own `auth` schema: the default when no PocketBase is configured. */
 export class BuiltinIdentityProvider implements IdentityProvider {
   readonly name = 'builtin' as const;
@@ -29,11 +62,11 @@ export class BuiltinIdentityProvider implements IdentityProvider {
 
   constructor(db: Database<AuthDatabase>['db']) {
     this.#db = db;
-    this.#dummyHash = hash('not the password of anyone', ARGON2_OPTIONS);
+    this.#dummyHash = hashSlots.run(() => hash('not the password of anyone', ARGON2_OPTIONS));
   }
 
   async register<T>(input: { email: string; password: string; name: string }, then: (identity: Identity) => Promise<T>): Promise<T> {
-    const passwordHash = await hash(input.password, ARGON2_OPTIONS);
+    const passwordHash = await hashSlots.run(() => hash(input.password, ARGON2_OPTIONS));
     try {
       return await this.#db.transaction().execute(async (trx) => {
         const row = await trx
@@ -55,7 +88,8 @@ export class BuiltinIdentityProvider implements IdentityProvider {
       .select(['id', 'email', 'name', 'password_hash'])
       .where((eb) => eb(eb.fn('lower', ['email']), '=', input.email))
       .executeTakeFirst();
-    const matches = await verify(row?.password_hash ?? (await this.#dummyHash), input.password);
+    const stored = row?.password_hash ?? (await this.#dummyHash);
+    const matches = await hashSlots.run(() => verify(stored, input.password));
     if (!row || !matches) throw new LudicError('INVALID_CREDENTIALS', 'wrong email or password');
     return { id: row.id, email: row.email, name: row.name };
   }
