@@ -18,6 +18,8 @@ export interface LocalStackConfig {
   httpPort: number;
   postgresPort: number;
   redisPort: number;
+  /** The edge's service-to-service load balancer (bets → wallet), on 127.0.0.1 only. */
+  internalPort: number;
   instancesPerService: number;
   /** Set when the developer brings their own PostgreSQL (`DATABASE_URL`); none is started. */
   externalDatabaseUrl: string | undefined;
@@ -49,6 +51,7 @@ export function localStackConfig(env: NodeJS.ProcessEnv = process.env): LocalSta
     httpPort: portFromEnv(env, 'LUDIC_HTTP_PORT', 8080),
     postgresPort: portFromEnv(env, 'LUDIC_POSTGRES_PORT', 54320),
     redisPort: portFromEnv(env, 'LUDIC_REDIS_PORT', 63790),
+    internalPort: portFromEnv(env, 'LUDIC_INTERNAL_PORT', 4000),
     instancesPerService: 2,
     externalDatabaseUrl: env.DATABASE_URL || undefined,
     externalRedisUrl: env.REDIS_URL || undefined,

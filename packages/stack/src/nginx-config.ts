@@ -46,6 +46,13 @@ export interface NginxConfigOptions {
    * tests that drive heavy load from one address.
    */
   perIpLimits?: PerIpLimits | 'off';
+  /**
+   * Where the internal load balancer for service-to-service calls listens (`127.0.0.1:8081`):
+   * only `/internal/wallet/` and `/health` to the wallet instances, with retries on another
+   * instance. Bets' `WALLET_URL` points at it. A private address only; without it, no such
+   * server is rendered.
+   */
+  internalListen?: string;
   /** Idle keep-alive connections each worker keeps per upstream. */
   keepaliveConnections?: number;
   /** Passive health check: failures within failTimeout before an instance is skipped. */
@@ -155,6 +162,57 @@ function renderPerIpLimits(options: NginxConfigOptions): { zones: string; limits
   };
 }
 
+function renderInternalServer(options: NginxConfigOptions): string {
+  if (options.internalListen === undefined) return '';
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(options.internalListen)) throw new Error(`nginx internal listen "${options.internalListen}" is not an address`);
+  const envelope = (status: number, error: string, message: string) =>
+    `'{"statusCode":${status},"code":"${status === 404 ? 'NOT_FOUND' : 'SERVICE_UNAVAILABLE'}","error":"${error}","message":"${message}"}\\n'`;
+  return [
+    '',
+    '    # Service-to-service load balancer (bets → wallet), on a private address only: never',
+    '    # the public server. Callers authenticate with x-internal-token, passed through.',
+    '    server {',
+    `        listen ${options.internalListen};`,
+    '        server_name _;',
+    `        client_max_body_size ${options.clientMaxBodySize ?? '64k'};`,
+    '        proxy_http_version 1.1;',
+    '        proxy_set_header Connection "";',
+    '        proxy_set_header Host $host;',
+    '        proxy_set_header X-Request-Id $ludic_request_id;',
+    '        proxy_hide_header X-Request-Id;',
+    '        add_header X-Request-Id $ludic_request_id always;',
+    '        proxy_connect_timeout 1s;',
+    '        proxy_read_timeout 30s;',
+    '        # Unlike the public server, a POST is passed to the next instance too (non_idempotent):',
+    '        # every wallet internal route is idempotent by its reference (debit, credit and void',
+    '        # of `bet:<id>` apply once, a repeat answers the first result), so a debit whose',
+    '        # instance died mid-request is safe to send again, and failing it instead would leave',
+    '        # the bet to be voided. `timeout` is deliberately absent: a slow wallet is the',
+    "        # caller's to judge (bets' WALLET_TIMEOUT_MS, then void), not nginx's to duplicate.",
+    '        proxy_next_upstream error http_502 http_503 non_idempotent;',
+    '        proxy_next_upstream_tries 2;',
+    '        proxy_next_upstream_timeout 5s;',
+    '        error_page 502 504 @ludic_internal_unavailable;',
+    '        location /internal/wallet/ {',
+    '            proxy_pass http://ludic_wallet;',
+    '        }',
+    '        # Bets checks the wallet it depends on for /ready through here.',
+    '        location = /health {',
+    '            proxy_pass http://ludic_wallet;',
+    '        }',
+    '        location / {',
+    '            default_type application/json;',
+    `            return 404 ${envelope(404, 'Not Found', 'Route not found')};`,
+    '        }',
+    '        location @ludic_internal_unavailable {',
+    '            default_type application/json;',
+    `            return 503 ${envelope(503, 'Service Unavailable', 'No wallet instance answered')};`,
+    '        }',
+    '    }',
+    '',
+  ].join('\n');
+}
+
 function renderValues(options: NginxConfigOptions): Record<string, string> {
   const perIp = renderPerIpLimits(options);
   const common = {
@@ -167,6 +225,7 @@ function renderValues(options: NginxConfigOptions): Record<string, string> {
     client_max_body_size: options.clientMaxBodySize ?? '64k',
     per_ip_zones: perIp.zones,
     per_ip_limits: perIp.limits,
+    internal_server: renderInternalServer(options),
   };
   const dir = options.runtimeDir;
   if (dir === undefined) {

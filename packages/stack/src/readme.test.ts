@@ -15,7 +15,7 @@ const serviceVariables = new Set(
   [AuthConfigSchema, WalletConfigSchema, BetsConfigSchema].flatMap((schema) => Object.keys(schema.properties)),
 );
 /** Read by the local stack (packages/stack/src/local-stack.ts, api-docs.ts), not by services. */
-const stackVariables = new Set(['LUDIC_HTTP_PORT', 'LUDIC_POSTGRES_PORT', 'LUDIC_REDIS_PORT', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'LUDIC_API_DOCS']);
+const stackVariables = new Set(['LUDIC_HTTP_PORT', 'LUDIC_POSTGRES_PORT', 'LUDIC_REDIS_PORT', 'LUDIC_INTERNAL_PORT', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'LUDIC_API_DOCS']);
 
 t.test('every service variable is documented in the README', async (t) => {
   for (const name of serviceVariables) t.match(section, `\`${name}\``, name);

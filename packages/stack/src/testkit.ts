@@ -92,12 +92,13 @@ export interface TestEdge {
 /**
  * Renders the real edge config for the given instances and runs nginx on a free port.
  * `staticRoot` defaults to the SPA build (or its placeholder); the API docs are served unless
- * `apiDocs` is false; per-IP limits are off unless `perIpLimits` is given.
+ * `apiDocs` is false; per-IP limits are off unless `perIpLimits` is given; with `internalPort`
+ * the service-to-service load balancer listens there too.
  */
 export async function startEdge(
   upstreams: EdgeUpstreams,
   t?: Teardown,
-  options: { staticRoot?: string; apiDocs?: boolean; perIpLimits?: PerIpLimits | 'off' } = {},
+  options: { staticRoot?: string; apiDocs?: boolean; perIpLimits?: PerIpLimits | 'off'; internalPort?: number } = {},
 ): Promise<TestEdge> {
   const runtimeDir = testDir('nginx');
   const nginx = await startNginx({
@@ -110,6 +111,7 @@ export async function startEdge(
     // Every test drives its stack from 127.0.0.1, often in bursts: the per-IP limit is off
     // unless a test is about it.
     perIpLimits: options.perIpLimits ?? 'off',
+    ...(options.internalPort === undefined ? {} : { internalListen: `127.0.0.1:${options.internalPort}` }),
   });
   t?.teardown(nginx.stop);
   return { url: nginx.url, stop: nginx.stop };
@@ -126,6 +128,8 @@ export interface TestStack {
   jwtPublicJwks: string;
   /** Emails that get role admin in this stack. */
   adminEmails: string;
+  /** The service-to-service load balancer (bets' WALLET_URL). */
+  internalUrl: string;
 }
 
 /**
@@ -157,7 +161,7 @@ export async function startTestStack(t: Teardown, options: TestStackOptions = {}
   const internalToken = randomBytes(32).toString('base64url');
   const signingKey = generateJwtSigningKey(`test-${randomBytes(4).toString('hex')}`);
   const adminEmails = 'admin@ludic.test';
-  const freePorts = await getFreePorts(services.length * count);
+  const [internalPort, ...freePorts] = await getFreePorts(services.length * count + 1);
   const ports = Object.fromEntries(services.map(({ name }, i) => [name, freePorts.slice(i * count, (i + 1) * count)])) as Record<ServiceName, number[]>;
   const shared = {
     databaseUrl: database.url,
@@ -165,7 +169,9 @@ export async function startTestStack(t: Teardown, options: TestStackOptions = {}
     internalToken,
     ...signingKey,
     adminEmails,
-    walletUrl: `http://127.0.0.1:${ports.wallet[0]}`,
+    // Bets reaches the wallet through the edge's internal load balancer, as in the local
+    // stack: a wallet instance that dies is failed over, not a failed bet.
+    walletUrl: `http://127.0.0.1:${internalPort}`,
     nodeEnv: 'test' as const,
     logLevel: 'warn',
   };
@@ -194,7 +200,9 @@ export async function startTestStack(t: Teardown, options: TestStackOptions = {}
       wallet: instances.wallet.map((instance) => instance.url),
       bets: instances.bets.map((instance) => instance.url),
     },
+    undefined,
+    { internalPort },
   );
   started.push(edge.stop);
-  return { url: edge.url, database, instances, internalToken, ...signingKey, adminEmails };
+  return { url: edge.url, database, instances, internalToken, ...signingKey, adminEmails, internalUrl: shared.walletUrl };
 }

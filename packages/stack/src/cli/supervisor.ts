@@ -140,7 +140,6 @@ async function start(): Promise<void> {
   log('running migrations');
   await runMigrations({ databaseUrl, runtime: 'dist', logFile: logFile('migrate') });
 
-  const walletPort = (services.find((service) => service.name === 'wallet')?.basePort ?? 0) + 1;
   const shared: SharedServiceConfig = {
     databaseUrl,
     redisUrl: redis,
@@ -148,7 +147,10 @@ async function start(): Promise<void> {
     jwtPrivateJwk: secrets.jwtPrivateJwk,
     jwtPublicJwks: secrets.jwtPublicJwks,
     adminEmails: config.adminEmails,
-    walletUrl: `http://127.0.0.1:${walletPort}`,
+    // Through the edge's internal load balancer: a wallet instance that dies is failed over.
+    // nginx starts after the instances: until then a bets worker's wallet call fails fast
+    // and is retried on its next pass; players arrive only once the stack is ready.
+    walletUrl: `http://127.0.0.1:${config.internalPort}`,
     nodeEnv: 'production',
   };
   const instances = services.flatMap((service) =>
@@ -179,6 +181,7 @@ async function start(): Promise<void> {
       upstreams: { auth: upstreamsOf('auth'), wallet: upstreamsOf('wallet'), bets: upstreamsOf('bets') },
       staticRoot: resolveStaticRoot(config.dataDir),
       apiDocsRoot: apiDocsEnabled() ? buildApiDocs(path.join(config.dataDir, 'api-docs')) : undefined,
+      internalListen: `127.0.0.1:${config.internalPort}`,
     }),
   ).start();
 

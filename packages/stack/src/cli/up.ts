@@ -22,7 +22,7 @@ async function checkPrerequisites(config: ReturnType<typeof localStackConfig>): 
       if (!existsSync(file)) throw new Error(`${path.relative(repoRoot, file)} is missing: run pnpm build`);
     }
   }
-  const ports: [number, string][] = [[config.httpPort, 'LUDIC_HTTP_PORT']];
+  const ports: [number, string][] = [[config.httpPort, 'LUDIC_HTTP_PORT'], [config.internalPort, 'LUDIC_INTERNAL_PORT']];
   if (!config.externalDatabaseUrl) ports.push([config.postgresPort, 'LUDIC_POSTGRES_PORT']);
   if (!config.externalRedisUrl) ports.push([config.redisPort, 'LUDIC_REDIS_PORT']);
   for (const { name, basePort } of services) {
