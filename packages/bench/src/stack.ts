@@ -143,16 +143,17 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     if (seeded.code !== 0) throw new Error(`bets seed exited with ${seeded.code}\n${seeded.output}`);
 
     const count = options.instancesPerService;
-    const ports = await getFreePorts(services.length * count + count);
+    const [internalPort, ...ports] = (await getFreePorts(services.length * count + count + 1)) as [number, ...number[]];
     const portOf = (serviceIndex: number, index: number) => ports[serviceIndex * count + index] as number;
-    const walletIndex = services.findIndex(({ name }) => name === 'wallet');
     const shared = {
       databaseUrl,
       redisUrl,
       internalToken: randomBytes(32).toString('base64url'),
       ...generateJwtSigningKey(`bench-${randomBytes(4).toString('hex')}`),
       adminEmails: 'admin@ludic.bench',
-      walletUrl: `http://127.0.0.1:${portOf(walletIndex, 0)}`,
+      // As in ./scripts/up: bets reaches the wallet instances through the edge's internal load
+      // balancer (nginx starts after the instances; players arrive only once it is up).
+      walletUrl: `http://127.0.0.1:${internalPort}`,
       nodeEnv: 'production' as const,
     };
     const instances = Object.fromEntries(
@@ -194,6 +195,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       staticRoot,
       // One load generator is one client address: the edge's per-IP limits would answer it 429.
       perIpLimits: 'off',
+      internalListen: `127.0.0.1:${internalPort}`,
       upstreams: {
         auth: instances['auth-gateway'].map((instance) => instance.url),
         wallet: instances.wallet.map((instance) => instance.url),
