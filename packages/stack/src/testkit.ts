@@ -140,6 +140,8 @@ export interface TestStackOptions {
   instancesPerService?: number;
   /** Extra variables per service, over the stack's own (e.g. a low rate limit to test it). */
   env?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** A Redis of the test's own (one it stops and restarts) instead of the shared test Redis. */
+  redisUrl?: string;
 }
 
 /** Every test registers its users from 127.0.0.1 into one Redis: the per-IP limit must not bite them. */
@@ -165,7 +167,7 @@ export async function startTestStack(t: Teardown, options: TestStackOptions = {}
   const ports = Object.fromEntries(services.map(({ name }, i) => [name, freePorts.slice(i * count, (i + 1) * count)])) as Record<ServiceName, number[]>;
   const shared = {
     databaseUrl: database.url,
-    redisUrl: testRedisUrl(),
+    redisUrl: options.redisUrl ?? testRedisUrl(),
     internalToken,
     ...signingKey,
     adminEmails,
