@@ -36,7 +36,14 @@ t.test('a quick run measures every scenario and ceiling with no errors and passi
   for (const row of report.scenarios) {
     t.ok(row.requests > 0 && row.requestsPerSecond > 0, `${row.scenario}: requests completed`);
     t.ok(row.ceilingPerSecond > 0, `${row.scenario}: held against ${row.ceiling}`);
-    for (const service of ['auth-gateway', 'wallet', 'bets']) t.ok((row.peakRssBytes[service] ?? 0) > 0, `${row.scenario}: ${service} RSS sampled`);
+    for (const service of ['auth-gateway', 'wallet', 'bets']) {
+      t.ok((row.peakRssBytes[service] ?? 0) > 0, `${row.scenario}: ${service} RSS sampled`);
+      t.ok((row.cpuMsPerRequest[service] ?? -1) >= 0, `${row.scenario}: ${service} CPU per request measured`);
+    }
+  }
+  // Every scenario goes through one service at least: its CPU time cannot be zero.
+  for (const row of report.scenarios) {
+    t.ok(Object.values(row.cpuMsPerRequest).some((ms) => ms > 0), `${row.scenario}: some service spent CPU on it`);
   }
   t.same(Object.keys(report.ceilings).sort(), ['argon2id verify', 'bet SQL, many users', 'bet SQL, one hot row', 'blend (80% hello-world, 20% bet SQL)', 'fastify hello-world via nginx']);
   t.ok(report.audits.hotWallet.bets > 0, 'the hot wallet took bets');

@@ -7,7 +7,7 @@ import type { Runtime } from '@ludic/stack';
 import { argon2Ceiling, betSqlCeiling, type CeilingResult } from './ceilings.js';
 import { runLoad, scenarioNames, scenarioRequests, BENCH_STAKE, type LoadResult, type ScenarioName } from './scenarios.js';
 import { BENCH_DEPOSIT, openEvents, registerUsers, type BenchUser } from './seed.js';
-import { BENCH_OPENING_BALANCE, runServiceCommand, sampleRss, startBenchStack, type BenchInfrastructure, type BenchStack } from './stack.js';
+import { BENCH_OPENING_BALANCE, runServiceCommand, sampleProcesses, startBenchStack, type BenchInfrastructure, type BenchStack } from './stack.js';
 
 export interface BenchOptions {
   durationSeconds: number;
@@ -37,6 +37,8 @@ export interface ScenarioReport extends LoadResult {
   ratio: number;
   /** Peak resident memory of the largest instance of each service, in bytes. */
   peakRssBytes: Record<string, number>;
+  /** CPU milliseconds each service (all its instances) spent per completed request. */
+  cpuMsPerRequest: Record<string, number>;
 }
 
 export interface AuditReport {
@@ -131,7 +133,7 @@ const fixed = (value: number, digits = 0) => value.toFixed(digits);
 /** The markdown table of a report (also what scripts/bench prints). */
 export function renderTable(report: BenchReport): string {
   const services = Object.keys(report.scenarios[0]?.peakRssBytes ?? {});
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'ceiling', 'ceiling/s', 'ratio', 'errors', 'non-2xx', ...services.map((name) => `${name} RSS MB`)];
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'ceiling', 'ceiling/s', 'ratio', 'errors', 'non-2xx', ...services.map((name) => `${name} RSS MB`), `CPU ms/req (${services.join(' / ')})`];
   const rows = report.scenarios.map((row) => [
     row.scenario,
     fixed(row.requestsPerSecond),
@@ -143,6 +145,7 @@ export function renderTable(report: BenchReport): string {
     String(row.errors),
     String(row.non2xx),
     ...services.map((name) => mb(row.peakRssBytes[name] ?? 0)),
+    services.map((name) => fixed(row.cpuMsPerRequest[name] ?? 0, 2)).join(' / '),
   ]);
   const ceilingRows = (Object.entries(report.ceilings) as [CeilingName, CeilingResult][]).map(([name, ceiling]) => [
     name,
@@ -209,10 +212,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const ceilingUsers = users.map((_, index) => `bench-ceiling-${startedAt}-${index}`);
     const runScenario = async (scenario: ScenarioName) => {
       log(`scenario: ${scenario}`);
-      const rss = sampleRss(groups);
+      const usage = sampleProcesses(groups);
       const result = await runLoad({ ...load, url: stack.url }, scenarioRequests(scenario, users, hotUser, events));
-      const peakRssBytes = rss.stop();
-      scenarios.push({ scenario, ...result, ceiling: ceilingOf[scenario], ceilingPerSecond: 0, ratio: 0, peakRssBytes });
+      const { peakRssBytes, cpuSeconds } = usage.stop();
+      const cpuMsPerRequest = Object.fromEntries(Object.entries(cpuSeconds).map(([name, seconds]) => [name, result.requests > 0 ? (seconds * 1000) / result.requests : 0]));
+      scenarios.push({ scenario, ...result, ceiling: ceilingOf[scenario], ceilingPerSecond: 0, ratio: 0, peakRssBytes, cpuMsPerRequest });
       if (result.failureSamples.length > 0) log(`  non-2xx samples: ${result.failureSamples.join(' | ')}`);
     };
 

@@ -246,12 +246,37 @@ export function residentBytes(pid: number): number | undefined {
   }
 }
 
+/** Kernel clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on Linux). */
+const USER_HZ = 100;
+
+/** CPU time a process has used so far (user + system), in seconds, or undefined once it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name in parentheses may hold spaces: fields are counted after its ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ProcessUsage {
+  /** Peak RSS of the group's largest process (the 150 MB budget is per process), bytes. */
+  peakRssBytes: Record<string, number>;
+  /** CPU seconds all processes of the group used while sampling. */
+  cpuSeconds: Record<string, number>;
+}
+
 /**
- * Samples each process's RSS every `intervalMs` while a scenario runs; `stop()` returns each
- * group's peak (the largest single process of the group: the 150 MB budget is per process).
+ * Samples each process's RSS every `intervalMs` while a scenario runs, and the CPU time each
+ * group used over the whole scenario: CPU per request depends far less on what else runs on
+ * the machine than requests per second do.
  */
-export function sampleRss(groups: Record<string, number[]>, intervalMs = 200): { stop(): Record<string, number> } {
+export function sampleProcesses(groups: Record<string, number[]>, intervalMs = 200): { stop(): ProcessUsage } {
   const peaks: Record<string, number> = Object.fromEntries(Object.keys(groups).map((name) => [name, 0]));
+  const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+  const cpuAtStart = Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, cpuOf(pids)]));
   const sample = () => {
     for (const [name, pids] of Object.entries(groups)) {
       for (const pid of pids) peaks[name] = Math.max(peaks[name] ?? 0, residentBytes(pid) ?? 0);
@@ -263,7 +288,8 @@ export function sampleRss(groups: Record<string, number[]>, intervalMs = 200): {
     stop() {
       clearInterval(timer);
       sample();
-      return peaks;
+      const cpu = Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, cpuOf(pids) - (cpuAtStart[name] ?? 0)]));
+      return { peakRssBytes: peaks, cpuSeconds: cpu };
     },
   };
 }
