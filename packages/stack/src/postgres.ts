@@ -22,6 +22,12 @@ export interface PostgresOptions {
   /** Server log; defaults to postgres.log beside the data directory. */
   logFile?: string;
   startTimeoutMs?: number;
+  /**
+   * listen_addresses (default 127.0.0.1). A data host that other hosts reach lists its
+   * private address too (keep 127.0.0.1: start-up is checked over it); remote clients also
+   * need a pg_hba.conf entry, which initdb only writes for loopback.
+   */
+  listenAddresses?: string[];
 }
 
 export interface PostgresServer {
@@ -132,7 +138,7 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresS
 
   const serverOptions = [
     `-p ${options.port}`,
-    `-c listen_addresses=127.0.0.1`,
+    `-c listen_addresses=${(options.listenAddresses ?? ['127.0.0.1']).join(',')}`,
     // No Unix socket: the default socket directory may not exist or be writable here.
     `-c unix_socket_directories=''`,
     `-c max_connections=300`,

@@ -10,6 +10,11 @@ export interface RedisConfigOptions {
   /** Working directory: the AOF and RDB files live here. */
   dir: string;
   password?: string;
+  /**
+   * Addresses to listen on (default 127.0.0.1). A data host lists its private address too
+   * (keep 127.0.0.1: start-up is checked over it); protected mode then requires a password.
+   */
+  bind?: string[];
 }
 
 /**
@@ -19,7 +24,7 @@ export interface RedisConfigOptions {
 export function renderRedisConfig(options: RedisConfigOptions): string {
   const lines = [
     `port ${options.port}`,
-    'bind 127.0.0.1',
+    `bind ${(options.bind ?? ['127.0.0.1']).join(' ')}`,
     'protected-mode yes',
     'daemonize no',
     `dir ${options.dir}`,

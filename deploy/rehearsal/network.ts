@@ -1,0 +1,91 @@
+import { spawnSync } from 'node:child_process';
+
+/**
+ * The rehearsal's "machines": network namespaces on this one host, each with a veth pair to a
+ * bridge in the root namespace, on a private /24. The root namespace (the test, the operator's
+ * laptop) sits on the bridge too, so it reaches every host like a client on the same network.
+ */
+
+/** Every namespace and link the rehearsal creates starts with this, so stale ones can be found. */
+export const prefix = 'ludrh';
+export const bridge = `${prefix}-br`;
+export const subnet = '10.77.0.0/24';
+export const clientAddress = '10.77.0.1';
+
+export type HostName = 'lb' | 'app1' | 'app2' | 'data';
+
+export interface Host {
+  name: HostName;
+  namespace: string;
+  address: string;
+  /** The root-namespace end of its veth pair: setting it down cuts the host off the network. */
+  link: string;
+}
+
+export const hosts: Record<HostName, Host> = Object.fromEntries(
+  (
+    [
+      ['lb', '10.77.0.10'],
+      ['app1', '10.77.0.11'],
+      ['app2', '10.77.0.12'],
+      ['data', '10.77.0.20'],
+    ] as const
+  ).map(([name, address]) => [name, { name, namespace: `${prefix}-${name}`, address, link: `${prefix}-${name}-h` }]),
+) as Record<HostName, Host>;
+
+function ip(args: string[], options: { allowFailure?: boolean } = {}): string {
+  const result = spawnSync('ip', args, { encoding: 'utf8', timeout: 10_000 });
+  if (result.status !== 0 && !options.allowFailure) throw new Error(`ip ${args.join(' ')} failed: ${result.stderr || result.error?.message}`);
+  return result.stdout;
+}
+
+/** Namespaces and links left by an earlier run (even one that was killed) with our prefix. */
+export function staleResources(): { namespaces: string[]; links: string[] } {
+  const namespaces = ip(['netns', 'list'], { allowFailure: true })
+    .split('\n')
+    .map((line) => line.split(' ')[0]!)
+    .filter((name) => name.startsWith(`${prefix}-`));
+  const links = ip(['-o', 'link', 'show'], { allowFailure: true })
+    .split('\n')
+    .map((line) => /^\d+: ([^:@]+)/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined && name.startsWith(`${prefix}-`));
+  return { namespaces, links };
+}
+
+/**
+ * Deletes every namespace and link with our prefix. Processes still inside a namespace keep it
+ * alive until they exit, so callers stop their processes first.
+ */
+export function removeNetwork(): void {
+  const { namespaces, links } = staleResources();
+  for (const namespace of namespaces) ip(['netns', 'delete', namespace], { allowFailure: true });
+  // Deleting a namespace destroys its veth ends, and the root ends with them (asynchronously):
+  // a link already gone is not an error.
+  for (const link of links) ip(['link', 'delete', link], { allowFailure: true });
+}
+
+export function createNetwork(): void {
+  removeNetwork();
+  ip(['link', 'add', bridge, 'type', 'bridge']);
+  ip(['addr', 'add', `${clientAddress}/24`, 'dev', bridge]);
+  ip(['link', 'set', bridge, 'up']);
+  for (const host of Object.values(hosts)) {
+    ip(['netns', 'add', host.namespace]);
+    ip(['link', 'add', host.link, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', host.namespace]);
+    ip(['link', 'set', host.link, 'master', bridge, 'up']);
+    ip(['-n', host.namespace, 'addr', 'add', `${host.address}/24`, 'dev', 'eth0']);
+    ip(['-n', host.namespace, 'link', 'set', 'eth0', 'up']);
+    // Each host's own services check themselves (and PostgreSQL its start-up) over loopback.
+    ip(['-n', host.namespace, 'link', 'set', 'lo', 'up']);
+  }
+}
+
+/** Unplugs (or plugs back) a host's network cable. */
+export function setHostLink(host: Host, up: boolean): void {
+  ip(['link', 'set', host.link, up ? 'up' : 'down']);
+}
+
+/** `command args…` run inside the host's namespace (`ip netns exec` execs it: same pid). */
+export function inHost(host: Host, command: string, args: string[]): { command: string; args: string[] } {
+  return { command: 'ip', args: ['netns', 'exec', host.namespace, command, ...args] };
+}
