@@ -62,7 +62,8 @@ async function postWithRetries(base: string, route: string, init: { token: strin
 
 t.test('a balancer, two app hosts and a data host in network namespaces', { timeout: 240_000 }, async (t) => {
   const dir = testDir('rehearsal');
-  const rehearsal = await startRehearsal({ dir, runtime: testServiceRuntime() });
+  const runtime = testServiceRuntime();
+  const rehearsal = await startRehearsal({ dir, runtime });
   t.teardown(() => rehearsal.stop());
   const edge = rehearsal.edgeUrl;
   const password = 'rehearsal-password-1';
@@ -204,7 +205,9 @@ t.test('a balancer, two app hosts and a data host in network namespaces', { time
     t.equal(settle.status, 200, JSON.stringify(settle.body));
     const token = tokens[1]!;
     await waitFor(async () => ((await call(edge, '/api/bets', { token })).body as { status: string }[]).every((bet) => bet.status === 'won'), { what: 'the payout', timeoutMs: 20_000 });
-    const audit = spawnSync(process.execPath, ['--conditions=ludic-source', '--import=tsx', path.join(repoRoot, 'services/bets/src/audit.ts')], {
+    // What `pnpm --filter @ludic/bets run audit` runs (the bets audit, then the wallet's).
+    const auditArgs = runtime === 'dist' ? [path.join(repoRoot, 'services/bets/dist/audit.js')] : ['--conditions=ludic-source', '--import=tsx', path.join(repoRoot, 'services/bets/src/audit.ts')];
+    const audit = spawnSync(process.execPath, auditArgs, {
       encoding: 'utf8',
       timeout: 60_000,
       env: { ...process.env, DATABASE_URL: rehearsal.databaseUrl, AUDIT_IN_FLIGHT_MS: '0' },

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * The rehearsal's "machines": network namespaces on this one host, each with a veth pair to a
@@ -37,6 +39,37 @@ function ip(args: string[], options: { allowFailure?: boolean } = {}): string {
   const result = spawnSync('ip', args, { encoding: 'utf8', timeout: 10_000 });
   if (result.status !== 0 && !options.allowFailure) throw new Error(`ip ${args.join(' ')} failed: ${result.stderr || result.error?.message}`);
   return result.stdout;
+}
+
+/**
+ * The namespace names are fixed, so two rehearsals on one machine (two engineers' test runs)
+ * would tear down each other's hosts: the second waits for the first. A lock whose owner has
+ * died is stale (a killed run) and taken over; its namespaces are then removed as stale too.
+ */
+const lockFile = `/run/${prefix}.lock`;
+
+function lockOwnerAlive(): boolean {
+  try {
+    process.kill(Number(readFileSync(lockFile, 'utf8')), 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function acquireHostLock(timeoutMs: number): Promise<() => void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return () => rmSync(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    if (!lockOwnerAlive()) rmSync(lockFile, { force: true });
+    else if (Date.now() > deadline) throw new Error(`another rehearsal (pid ${readFileSync(lockFile, 'utf8')}) holds ${lockFile}`);
+    else await sleep(500);
+  }
 }
 
 /** Namespaces and links left by an earlier run (even one that was killed) with our prefix. */

@@ -19,7 +19,7 @@ import {
   type ServiceName,
   type SharedServiceConfig,
 } from '@ludic/stack';
-import { createNetwork, hosts, inHost, removeNetwork, subnet, type Host } from './network.js';
+import { acquireHostLock, createNetwork, hosts, inHost, removeNetwork, subnet, type Host } from './network.js';
 
 /**
  * A multi-server deployment rehearsed on one machine: a load balancer (the edge nginx,
@@ -51,9 +51,10 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
   // Undone in reverse on stop(), including after a failed start.
   const undo: (() => Promise<void> | void)[] = [];
   const stop = async () => {
-    for (const step of undo.reverse()) await Promise.resolve(step()).catch((error) => console.error('rehearsal teardown:', error));
+    for (const step of undo.reverse()) await (async () => step())().catch((error) => console.error('rehearsal teardown:', error));
     undo.length = 0;
   };
+  undo.push(await acquireHostLock(180_000));
   try {
     // Every host's processes run as their own users (postgres, www-data) and must reach it.
     chmodSync(options.dir, 0o755);
