@@ -86,19 +86,43 @@ export function staleResources(): { namespaces: string[]; links: string[] } {
 }
 
 /**
- * Deletes every namespace and link with our prefix. Processes still inside a namespace keep it
- * alive until they exit, so callers stop their processes first.
+ * Deletes every namespace and link with our prefix, and first ends any process still inside
+ * one (left by a run that was killed).
  */
-export function removeNetwork(): void {
+export async function removeNetwork(): Promise<void> {
   const { namespaces, links } = staleResources();
+  // A run killed before its teardown leaves its processes (services, nginx, PostgreSQL) in its
+  // namespaces: end them (by the pids the namespace lists) before the namespace goes.
+  const leftovers = namespaces.flatMap((namespace) => ip(['netns', 'pids', namespace], { allowFailure: true }).split('\n').filter(Boolean).map(Number));
+  for (const pid of leftovers) signal(pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (leftovers.some(alive) && Date.now() < deadline) await sleep(200);
+  for (const pid of leftovers.filter(alive)) signal(pid, 'SIGKILL');
   for (const namespace of namespaces) ip(['netns', 'delete', namespace], { allowFailure: true });
   // Deleting a namespace destroys its veth ends, and the root ends with them (asynchronously):
   // a link already gone is not an error.
   for (const link of links) ip(['link', 'delete', link], { allowFailure: true });
 }
 
-export function createNetwork(): void {
-  removeNetwork();
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Already gone.
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function createNetwork(): Promise<void> {
+  await removeNetwork();
   ip(['link', 'add', bridge, 'type', 'bridge']);
   ip(['addr', 'add', `${clientAddress}/24`, 'dev', bridge]);
   ip(['link', 'set', bridge, 'up']);

@@ -58,7 +58,7 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
   try {
     // Every host's processes run as their own users (postgres, www-data) and must reach it.
     chmodSync(options.dir, 0o755);
-    createNetwork();
+    await createNetwork();
     undo.push(removeNetwork);
 
     const postgresPassword = randomBytes(18).toString('hex');
