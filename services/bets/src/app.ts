@@ -1,4 +1,4 @@
-import { createDatabase, createServiceApp, databaseOptionsFrom, idempotencyStore, purgeExpiredIdempotencyRecords, type ServiceApp } from '@ludic/service-kit';
+import { createDatabase, createServiceApp, databaseOptionsFrom, userRateLimitFrom, idempotencyStore, purgeExpiredIdempotencyRecords, type ServiceApp } from '@ludic/service-kit';
 import type { FastifyServerOptions } from 'fastify';
 import { checkBetsConfig, type BetsConfig } from './config.js';
 import type { BetsDatabase } from './db.js';
@@ -45,7 +45,7 @@ export async function buildApp(config: BetsConfig, options: BuildOptions = {}): 
     database,
     upstreams: { wallet: config.WALLET_URL },
     logger: options.logger,
-    access: { tokens: config },
+    access: { tokens: config, userRateLimit: userRateLimitFrom(config) },
   });
   const { db, pool } = database;
   const wallet = createWalletClient(config);

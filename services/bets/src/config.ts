@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { BaseConfig, ConfigError, TokenVerifyConfig } from '@ludic/service-kit';
+import { BaseConfig, ConfigError, TokenVerifyConfig, UserRateLimitConfig } from '@ludic/service-kit';
 
 const MoneySetting = (defaultValue: string, description: string) =>
   Type.String({ pattern: '^(0|[1-9][0-9]{0,11})(\\.[0-9]{1,2})?$', default: defaultValue, description });
@@ -14,6 +14,7 @@ export type FaultPoint = (typeof FaultPoints)[number];
 export const BetsConfigSchema = Type.Object({
   ...BaseConfig,
   ...TokenVerifyConfig,
+  ...UserRateLimitConfig,
   /** Shared secret presented to the wallet's internal routes. */
   INTERNAL_TOKEN: Type.String({ minLength: 32 }),
   /** The wallet's base URL (an instance, or an internal load balancer). */

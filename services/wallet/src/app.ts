@@ -1,5 +1,5 @@
 import { parseMoney } from '@ludic/contracts';
-import { createDatabase, createServiceApp, databaseOptionsFrom, idempotencyStore, purgeExpiredIdempotencyRecords, type ServiceApp } from '@ludic/service-kit';
+import { createDatabase, createServiceApp, databaseOptionsFrom, userRateLimitFrom, idempotencyStore, purgeExpiredIdempotencyRecords, type ServiceApp } from '@ludic/service-kit';
 import type { FastifyServerOptions } from 'fastify';
 import type { WalletConfig } from './config.js';
 import type { WalletDatabase } from './db.js';
@@ -30,7 +30,7 @@ export async function buildApp(config: WalletConfig, options: BuildOptions = {})
     config,
     database,
     logger: options.logger,
-    access: { tokens: config, internalToken: config.INTERNAL_TOKEN },
+    access: { tokens: config, internalToken: config.INTERNAL_TOKEN, userRateLimit: userRateLimitFrom(config) },
   });
 
   const ctx: WalletContext = {

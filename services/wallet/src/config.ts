@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { BaseConfig, InternalTokenConfig, TokenVerifyConfig } from '@ludic/service-kit';
+import { BaseConfig, InternalTokenConfig, TokenVerifyConfig, UserRateLimitConfig } from '@ludic/service-kit';
 
 /** An amount setting in the API's format ("1000.00"); parsed to minor units by `walletSettings`. */
 const MoneySetting = (defaultValue: string, description: string) =>
@@ -8,6 +8,7 @@ const MoneySetting = (defaultValue: string, description: string) =>
 export const WalletConfigSchema = Type.Object({
   ...BaseConfig,
   ...TokenVerifyConfig,
+  ...UserRateLimitConfig,
   /** Shared secret other services present in `x-internal-token`. */
   ...InternalTokenConfig,
   /** The one currency of this deployment (ISO 4217). */
