@@ -150,8 +150,9 @@ export function renderTable(report: BenchReport): string {
   const ceilingRows = (Object.entries(report.ceilings) as [CeilingName, CeilingResult][]).map(([name, ceiling]) => [
     name,
     fixed(ceiling.operationsPerSecond),
-    fixed(ceiling.p50Ms, 1),
-    fixed(ceiling.p99Ms, 1),
+    // The blend is derived from the others: it has no latencies of its own.
+    ceiling.operations > 0 ? fixed(ceiling.p50Ms, 1) : '—',
+    ceiling.operations > 0 ? fixed(ceiling.p99Ms, 1) : '—',
     String(ceiling.errors),
   ]);
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
