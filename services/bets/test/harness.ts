@@ -152,7 +152,8 @@ export async function startBetsSystem(t: Teardown, options: { firstBetsEnv?: Rec
       method,
       headers,
       ...(callOptions.body !== undefined ? { body: JSON.stringify(callOptions.body) } : {}),
-      signal: AbortSignal.timeout(20_000),
+      // Generous: one player's 250 queued bets per instance run one after another on a loaded runner.
+      signal: AbortSignal.timeout(60_000),
     });
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
