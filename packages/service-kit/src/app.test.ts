@@ -25,6 +25,12 @@ async function buildTestApp(t: Test) {
   app.get('/boom', async () => {
     throw new Error('secret internals');
   });
+  app.get('/statement-timeout', async () => {
+    throw Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
+  });
+  app.get('/read-timeout', async () => {
+    throw new Error('Query read timeout');
+  });
   app.get('/refuse', async () => {
     throw new LudicError('INSUFFICIENT_FUNDS', 'not enough money', { balance: '1.00' });
   });
@@ -99,6 +105,12 @@ t.test('our errors keep their code and details; anything else is a 500 without i
   t.equal(boom.statusCode, 500);
   t.equal(boom.json().code, 'INTERNAL_ERROR');
   t.notMatch(boom.body, /secret internals/, 'the message of an unexpected error is not shown');
+  for (const url of ['/statement-timeout', '/read-timeout']) {
+    const busy = await app.inject({ method: 'GET', url });
+    t.equal(busy.statusCode, 503, `${url}: a database that could not answer is a 503 nginx may retry elsewhere`);
+    t.equal(busy.json().code, 'SERVICE_UNAVAILABLE');
+    t.equal(busy.headers['retry-after'], '1');
+  }
 });
 
 t.test('/ready reports each dependency; /metrics speaks Prometheus', async (t) => {

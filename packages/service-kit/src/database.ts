@@ -112,17 +112,20 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
  * (down, restarting, out of connections, pool exhausted) rather than "the request is wrong".
  * Anything that fails this way was never committed.
  */
-const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53400']);
+// 57014: statement_timeout cancelled the statement (the transaction rolls back with it).
+const TRANSIENT_SQLSTATES = new Set(['57014', '57P01', '57P02', '57P03', '53300', '53400']);
 const TRANSIENT_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
 
 export function isTransientDatabaseError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && (TRANSIENT_SQLSTATES.has(code) || code.startsWith('08') || TRANSIENT_SOCKET_CODES.has(code))) return true;
-  // pg-pool's own wait timeout and a connection dropped mid-query carry no code.
+  // pg-pool's own wait timeout, pg's client-side query timeout (a database cut off mid-query)
+  // and a connection dropped mid-query carry no code.
   return (
     typeof message === 'string' &&
     (message.startsWith('timeout exceeded when trying to connect') ||
+      message === 'Query read timeout' ||
       message === 'Connection terminated unexpectedly' ||
       message.startsWith('Connection terminated due to connection timeout'))
   );
