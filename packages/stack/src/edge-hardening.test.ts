@@ -9,7 +9,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { defaultPerIpLimits, loadNginxTemplate, renderNginxConfig, type NginxConfigOptions } from './nginx-config.js';
-import { startEdge } from './testkit.js';
+import { rawRequest, startEdge, type RawAnswer } from './testkit.js';
 
 interface StandIn {
   url: string;
@@ -40,29 +40,8 @@ async function standIn(): Promise<StandIn> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits };
 }
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  json(): Record<string, unknown>;
-}
 
-function request(base: string, rawPath: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${base}${rawPath}`, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, json: () => JSON.parse(body) as Record<string, unknown> });
-      });
-    });
-    req.on('error', reject);
-    req.setTimeout(10_000, () => req.destroy(new Error(`${rawPath.slice(0, 100)} timed out`)));
-    req.end(options.body);
-  });
-}
-
-function envelopeOf(answer: Answer): Record<string, unknown> {
+function envelopeOf(answer: RawAnswer): Record<string, unknown> {
   if (!String(answer.headers['content-type']).startsWith('application/json')) throw new Error(`${answer.status} is ${answer.headers['content-type']}, not JSON`);
   return answer.json();
 }
@@ -74,7 +53,7 @@ const edge = await startEdge(upstreams, t);
 t.test('CORS: preflights refused with the JSON 403, no Access-Control-Allow-* ever', async (t) => {
   const before = upstream.hits.length;
   for (const path of ['/api/wallet/deposit', '/api/bets', '/api/auth/login', '/']) {
-    const preflight = await request(edge.url, path, {
+    const preflight = await rawRequest(edge.url, path, {
       method: 'OPTIONS',
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
     });
@@ -85,49 +64,49 @@ t.test('CORS: preflights refused with the JSON 403, no Access-Control-Allow-* ev
   }
   t.equal(upstream.hits.length, before, 'no preflight reached a service');
 
-  const crossOrigin = await request(edge.url, '/api/events', { headers: { origin: 'https://evil.example' } });
+  const crossOrigin = await rawRequest(edge.url, '/api/events', { headers: { origin: 'https://evil.example' } });
   t.equal(crossOrigin.status, 200, 'a simple cross-origin GET is answered (the browser keeps it from the page)');
   for (const header of ['access-control-allow-origin', 'access-control-allow-credentials']) {
     t.notOk(crossOrigin.headers[header], `${header} from the service is removed`);
   }
-  const plainOptions = await request(edge.url, '/api/events', { method: 'OPTIONS' });
+  const plainOptions = await rawRequest(edge.url, '/api/events', { method: 'OPTIONS' });
   t.equal(upstream.hits.at(-1), 'OPTIONS /api/events', 'an OPTIONS that is not a preflight is the service’s business');
   t.notOk(plainOptions.headers['access-control-allow-origin']);
 });
 
 t.test("request-line and header limits, nginx's own errors in the envelope", async (t) => {
   const before = upstream.hits.length;
-  const longUri = await request(edge.url, `/api/events?q=${'a'.repeat(9_000)}`);
+  const longUri = await rawRequest(edge.url, `/api/events?q=${'a'.repeat(9_000)}`);
   t.equal(longUri.status, 414);
   t.match(envelopeOf(longUri), { statusCode: 414, code: 'URI_TOO_LONG', error: 'URI Too Long' });
 
-  const longHeader = await request(edge.url, '/api/events', { headers: { 'x-filler': 'a'.repeat(9_000) } });
+  const longHeader = await rawRequest(edge.url, '/api/events', { headers: { 'x-filler': 'a'.repeat(9_000) } });
   t.equal(longHeader.status, 431);
   t.match(envelopeOf(longHeader), { statusCode: 431, code: 'HEADERS_TOO_LARGE' });
 
-  const manyHeaders = await request(edge.url, '/api/events', {
+  const manyHeaders = await rawRequest(edge.url, '/api/events', {
     headers: Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`x-filler-${i}`, 'a'.repeat(7_000)])),
   });
   t.equal(manyHeaders.status, 431, 'headers beyond 4 × 8 KiB in total');
 
-  const malformed = await request(edge.url, '/api/events/%00');
+  const malformed = await rawRequest(edge.url, '/api/events/%00');
   t.equal(malformed.status, 400);
   t.same(envelopeOf(malformed), { statusCode: 400, code: 'VALIDATION_ERROR', error: 'Bad Request', message: 'Malformed request' });
 
-  const postToPage = await request(edge.url, '/index.html', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const postToPage = await rawRequest(edge.url, '/index.html', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   t.equal(postToPage.status, 405);
   t.match(envelopeOf(postToPage), { statusCode: 405, code: 'METHOD_NOT_ALLOWED' });
   t.equal(upstream.hits.length, before, 'none of them reached a service');
 
-  const justUnder = await request(edge.url, '/api/events', { headers: { 'x-filler': 'a'.repeat(7_000) } });
+  const justUnder = await rawRequest(edge.url, '/api/events', { headers: { 'x-filler': 'a'.repeat(7_000) } });
   t.equal(justUnder.status, 200, 'a 7 KiB header is fine');
 });
 
 t.test('per-IP limits: request rate and requests in flight, JSON 429 before any service', async (t) => {
   const limited = await startEdge(upstreams, t, { perIpLimits: { requestsPerSecond: 1, burst: 5, connections: 100 } });
   const before = upstream.hits.length;
-  const answers: Answer[] = [];
-  for (let i = 0; i < 12; i += 1) answers.push(await request(limited.url, '/api/events'));
+  const answers: RawAnswer[] = [];
+  for (let i = 0; i < 12; i += 1) answers.push(await rawRequest(limited.url, '/api/events'));
   const passed = answers.filter((answer) => answer.status === 200).length;
   const refused = answers.filter((answer) => answer.status === 429);
   t.ok(passed >= 5 && passed <= 7, `about the burst of 5 passes at once (${passed})`);
@@ -139,12 +118,12 @@ t.test('per-IP limits: request rate and requests in flight, JSON 429 before any 
   t.equal(upstream.hits.length - before, passed, 'a refused request never reached a service');
 
   const narrow = await startEdge(upstreams, t, { perIpLimits: { requestsPerSecond: 1000, burst: 1000, connections: 2 } });
-  const concurrent = await Promise.all(Array.from({ length: 5 }, () => request(narrow.url, '/api/events/slow')));
+  const concurrent = await Promise.all(Array.from({ length: 5 }, () => rawRequest(narrow.url, '/api/events/slow')));
   t.same(concurrent.map((answer) => answer.status).sort(), [200, 200, 429, 429, 429], 'two in flight at once, the others 429');
-  t.equal((await request(narrow.url, '/api/events/slow')).status, 200, 'a slot frees once a request ends');
+  t.equal((await rawRequest(narrow.url, '/api/events/slow')).status, 200, 'a slot frees once a request ends');
 
   const unlimited = await startEdge(upstreams, t, { perIpLimits: 'off' });
-  const burst = await Promise.all(Array.from({ length: 50 }, () => request(unlimited.url, '/api/events')));
+  const burst = await Promise.all(Array.from({ length: 50 }, () => rawRequest(unlimited.url, '/api/events')));
   t.ok(burst.every((answer) => answer.status === 200), "'off' lets a benchmark through");
 });
 
@@ -186,6 +165,6 @@ t.test('HSTS in deploy mode only; per-IP limits on by default', async (t) => {
   t.notMatch(local, /Strict-Transport-Security/, 'a local stack on plain HTTP does not pin HTTPS');
   t.notMatch(renderNginxConfig(loadNginxTemplate(), { ...base, perIpLimits: 'off' }), /limit_req|limit_conn/);
   t.throws(() => renderNginxConfig(loadNginxTemplate(), { ...base, perIpLimits: { requestsPerSecond: 0, burst: 1, connections: 1 } }), /positive integer/);
-  const answer = await request(edge.url, '/api/events');
+  const answer = await rawRequest(edge.url, '/api/events');
   t.notOk(answer.headers['strict-transport-security'], 'the local edge sends no HSTS');
 });

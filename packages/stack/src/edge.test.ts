@@ -9,7 +9,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import t from 'tap';
 import { getFreePort } from './ports.js';
-import { startEdge, testDir } from './testkit.js';
+import { rawRequest, startEdge, testDir, type RawAnswer } from './testkit.js';
 
 interface Hit {
   method: string;
@@ -43,29 +43,6 @@ async function standIn(name: string, status = 200): Promise<StandIn> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits };
 }
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-  json(): Record<string, unknown>;
-}
-
-/** A raw HTTP request: the path is sent exactly as given (no URL normalisation). */
-function request(base: string, rawPath: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${base}${rawPath}`, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body.toString('utf8')) as Record<string, unknown> });
-      });
-    });
-    req.on('error', reject);
-    req.setTimeout(10_000, () => req.destroy(new Error(`${rawPath} timed out`)));
-    req.end(options.body);
-  });
-}
 
 const auth = await standIn('auth');
 const wallet = await standIn('wallet');
@@ -97,7 +74,7 @@ t.test('each public prefix reaches its service, path unchanged', async (t) => {
     ['/health/bets', 'bets', '/health'],
   ];
   for (const [publicPath, service, upstreamPath] of routes) {
-    const answer = await request(edge.url, publicPath);
+    const answer = await rawRequest(edge.url, publicPath);
     t.equal(answer.status, 200, `${publicPath} answered`);
     t.equal(answer.headers['x-served-by'], service, `${publicPath} served by ${service}`);
     t.equal(answer.json().path, upstreamPath, `${publicPath} arrives as ${upstreamPath}`);
@@ -116,7 +93,7 @@ t.test('unrouted paths get the JSON 404 envelope from nginx', async (t) => {
     '/api/wallet/..%2f..%2finternal/wallet/entries',
     '/health/ready',
   ]) {
-    const answer = await request(edge.url, rawPath, { method: rawPath === '/internal/wallet/debit' ? 'POST' : 'GET' });
+    const answer = await rawRequest(edge.url, rawPath, { method: rawPath === '/internal/wallet/debit' ? 'POST' : 'GET' });
     t.equal(answer.status, 404, `${rawPath} is 404`);
     t.match(answer.headers['content-type'], /^application\/json/);
     t.same(answer.json(), { statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: 'Route not found' });
@@ -126,7 +103,7 @@ t.test('unrouted paths get the JSON 404 envelope from nginx', async (t) => {
 
 t.test('an oversized body gets the JSON 413 envelope and never reaches the service', async (t) => {
   const before = bets.hits.length;
-  const answer = await request(edge.url, '/api/bets', {
+  const answer = await rawRequest(edge.url, '/api/bets', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ filler: 'x'.repeat(70 * 1024) }),
@@ -137,23 +114,23 @@ t.test('an oversized body gets the JSON 413 envelope and never reaches the servi
 });
 
 t.test('x-request-id: the client one is kept, otherwise nginx makes one; exactly one in the response', async (t) => {
-  const given = await request(edge.url, '/api/wallet', { headers: { 'x-request-id': 'client-req-1' } });
+  const given = await rawRequest(edge.url, '/api/wallet', { headers: { 'x-request-id': 'client-req-1' } });
   t.equal(given.headers['x-request-id'], 'client-req-1');
   t.equal(wallet.hits.at(-1)?.headers['x-request-id'], 'client-req-1');
 
-  const generated = await request(edge.url, '/api/wallet');
+  const generated = await rawRequest(edge.url, '/api/wallet');
   t.match(generated.headers['x-request-id'], /^[0-9a-f]{32}$/);
   t.equal(wallet.hits.at(-1)?.headers['x-request-id'], generated.headers['x-request-id'], 'the service saw the same id');
 
-  const unsafe = await request(edge.url, '/api/wallet', { headers: { 'x-request-id': 'a"b c' } });
+  const unsafe = await rawRequest(edge.url, '/api/wallet', { headers: { 'x-request-id': 'a"b c' } });
   t.match(unsafe.headers['x-request-id'], /^[0-9a-f]{32}$/, 'an unsafe id is replaced');
 
-  const fromNginx = await request(edge.url, '/metrics', { headers: { 'x-request-id': 'client-req-2' } });
+  const fromNginx = await rawRequest(edge.url, '/metrics', { headers: { 'x-request-id': 'client-req-2' } });
   t.equal(fromNginx.headers['x-request-id'], 'client-req-2', 'also on responses nginx makes itself');
 });
 
 t.test('upstreams get forwarding headers over keep-alive HTTP/1.1', async (t) => {
-  await request(edge.url, '/api/auth/me');
+  await rawRequest(edge.url, '/api/auth/me');
   const hit = auth.hits.at(-1);
   t.equal(hit?.headers['x-forwarded-for'], '127.0.0.1');
   t.equal(hit?.headers['x-forwarded-proto'], 'http');
@@ -162,7 +139,7 @@ t.test('upstreams get forwarding headers over keep-alive HTTP/1.1', async (t) =>
 
 t.test('security headers on every response, no server version', async (t) => {
   for (const rawPath of ['/', '/api/wallet', '/internal/x']) {
-    const answer = await request(edge.url, rawPath);
+    const answer = await rawRequest(edge.url, rawPath);
     t.equal(answer.headers['x-content-type-options'], 'nosniff', rawPath);
     t.equal(answer.headers['x-frame-options'], 'DENY', rawPath);
     t.equal(answer.headers['referrer-policy'], 'strict-origin-when-cross-origin', rawPath);
@@ -172,33 +149,33 @@ t.test('security headers on every response, no server version', async (t) => {
 });
 
 t.test('gzip for JSON and JavaScript', async (t) => {
-  const json = await request(edge.url, '/api/events/../wallet/big'.replace('/api/events/..', '/api'), { headers: { 'accept-encoding': 'gzip' } });
+  const json = await rawRequest(edge.url, '/api/events/../wallet/big'.replace('/api/events/..', '/api'), { headers: { 'accept-encoding': 'gzip' } });
   t.equal(json.headers['content-encoding'], 'gzip');
   t.equal(JSON.parse(gunzipSync(json.body).toString('utf8')).service, 'wallet');
-  const script = await request(edge.url, '/assets/app-3f2a9c.js', { headers: { 'accept-encoding': 'gzip' } });
+  const script = await rawRequest(edge.url, '/assets/app-3f2a9c.js', { headers: { 'accept-encoding': 'gzip' } });
   t.equal(script.headers['content-encoding'], 'gzip');
 });
 
 t.test('the SPA: hashed assets immutable, index.html revalidated, client routes fall back to it', async (t) => {
-  const asset = await request(edge.url, '/assets/app-3f2a9c.js');
+  const asset = await rawRequest(edge.url, '/assets/app-3f2a9c.js');
   t.equal(asset.status, 200);
   t.equal(asset.headers['cache-control'], 'public, max-age=31536000, immutable');
   for (const rawPath of ['/', '/index.html', '/bets/history', '/events/42']) {
-    const page = await request(edge.url, rawPath);
+    const page = await rawRequest(edge.url, rawPath);
     t.equal(page.status, 200, rawPath);
     t.match(page.body.toString('utf8'), /Ludic SPA/, rawPath);
     t.equal(page.headers['cache-control'], 'no-cache', rawPath);
   }
-  const missing = await request(edge.url, '/assets/gone-000000.js');
+  const missing = await rawRequest(edge.url, '/assets/gone-000000.js');
   t.equal(missing.status, 404, 'a missing asset is not answered with index.html');
-  const api = await request(edge.url, '/api/wallet');
+  const api = await rawRequest(edge.url, '/api/wallet');
   t.notOk(api.headers['cache-control'], 'API responses get no cache header from nginx');
 });
 
 t.test('an unreachable service gives the JSON 502 envelope', async (t) => {
   const closedPort = await getFreePort();
   const down = await startEdge({ auth: [auth.url], wallet: [`127.0.0.1:${closedPort}`], bets: [bets.url] }, t);
-  const answer = await request(down.url, '/api/wallet');
+  const answer = await rawRequest(down.url, '/api/wallet');
   t.equal(answer.status, 502);
   t.match(answer.json(), { statusCode: 502, code: 'SERVICE_UNAVAILABLE' });
 });
@@ -210,7 +187,7 @@ t.test('a failing instance: idempotent requests move to another, non-idempotent 
 
   const forGets = await startEdge(upstreams, t);
   for (let i = 0; i < 4; i += 1) {
-    const answer = await request(forGets.url, '/api/wallet', { headers: { 'x-request-id': `get-${i}` } });
+    const answer = await rawRequest(forGets.url, '/api/wallet', { headers: { 'x-request-id': `get-${i}` } });
     t.equal(answer.status, 200, `GET ${i} answered by the healthy instance`);
     t.equal(answer.headers['x-served-by'], 'wallet-healthy');
   }
@@ -220,7 +197,7 @@ t.test('a failing instance: idempotent requests move to another, non-idempotent 
   const forPosts = await startEdge(upstreams, t);
   const statuses: number[] = [];
   for (let i = 0; i < 4; i += 1) {
-    const answer = await request(forPosts.url, '/api/wallet/deposit', { method: 'POST', headers: { 'x-request-id': `post-${i}`, 'content-type': 'application/json' }, body: '{}' });
+    const answer = await rawRequest(forPosts.url, '/api/wallet/deposit', { method: 'POST', headers: { 'x-request-id': `post-${i}`, 'content-type': 'application/json' }, body: '{}' });
     statuses.push(answer.status);
   }
   t.ok(statuses.includes(503), 'a POST that reached the failing instance returns its 503');

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -207,4 +208,35 @@ export async function startTestStack(t: Teardown, options: TestStackOptions = {}
   );
   started.push(edge.stop);
   return { url: edge.url, database, instances, internalToken, ...signingKey, adminEmails, internalUrl: shared.walletUrl };
+}
+
+export interface RawAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  json(): Record<string, unknown>;
+}
+
+/**
+ * A raw HTTP request for edge tests: the path is sent exactly as given (no URL
+ * normalisation, so `%zz` or `/../` reach nginx as written), on a fresh connection.
+ */
+export function rawRequest(
+  base: string,
+  rawPath: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}${rawPath}`, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body.toString('utf8')) as Record<string, unknown> });
+      });
+    });
+    req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error(`${rawPath.slice(0, 100)} timed out`)));
+    req.end(options.body);
+  });
 }
