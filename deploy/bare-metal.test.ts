@@ -179,9 +179,8 @@ t.test('every service works through PgBouncer in transaction mode; backup, wipe,
     t.equal((await client.query('show idle_in_transaction_session_timeout')).rows[0].idle_in_transaction_session_timeout, '10s');
   });
 
-  // Every service, bets included, through the transaction-pooled alias: its request path is
-  // what transaction pooling must carry (the shipped config gives bets a session-pooled alias
-  // only for its reconciler's lock).
+  // Every service through the one transaction-pooled database: requests, bets' workers and
+  // its reconciler's lease (two bets instances contend for it every 250 ms).
   const signing = generateJwtSigningKey('pgbouncer-check');
   const [authPort, walletPort, betsPort] = await getFreePorts(3);
   const shared: SharedServiceConfig = {
@@ -209,12 +208,55 @@ t.test('every service works through PgBouncer in transaction mode; backup, wipe,
     t.teardown(() => instance.stop());
     return instance;
   };
+  // The database's statement timeout (5 s, timeouts.sql) is what holds through PgBouncer, so
+  // the reconciler waits past a bet transaction's worst case: 2.5 s + 2 × 5 s.
+  const reconciling = { BET_TRANSACTION_DEADLINE_MS: '2500', RECONCILE_AFTER_MS: '13000', RECONCILE_INTERVAL_MS: '250' };
+  const betsPorts = [betsPort!, await getFreePort()];
   const instances = [
     await start('auth-gateway', authPort!, { REGISTER_RATE_LIMIT_MAX: '1000' }),
     await start('wallet', walletPort!),
-    await start('bets', betsPort!),
+    ...(await Promise.all(betsPorts.map((port) => start('bets', port, reconciling)))),
   ];
-  const edge = await startEdge({ auth: [instances[0]!.url], wallet: [instances[1]!.url], bets: [instances[2]!.url] }, t);
+  const betsInstances = instances.slice(2);
+  const edge = await startEdge({ auth: [instances[0]!.url], wallet: [instances[1]!.url], bets: betsInstances.map((instance) => instance.url) }, t);
+
+  await t.test('two bets instances reconcile through PgBouncer: an orphan debit is voided exactly once', async (t) => {
+    const session = await call(edge.url, '/api/auth/register', { method: 'POST', body: { email: 'orphan@example.test', password: 'password-one-two', name: 'Orphan' } });
+    t.equal(session.status, 201, JSON.stringify(session.body));
+    const token = session.body.token as string;
+    const deposit = await call(edge.url, '/api/wallet/deposit', { method: 'POST', token, key: true, body: { amount: '50.00' } });
+    t.equal(deposit.status, 201, JSON.stringify(deposit.body));
+    const funded = deposit.body.balance as string;
+    // A debit for a bet that never committed, as a bets instance dying after it would leave.
+    const reference = `bet:${randomUUID()}`;
+    const debit = await fetch(`${shared.walletUrl}/internal/wallet/debit`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-internal-token': shared.internalToken },
+      body: JSON.stringify({ userId: session.body.user.id, amount: '20.00', reference }),
+      signal: AbortSignal.timeout(15_000),
+    });
+    t.equal(debit.status, 200, await debit.text());
+    t.equal((await call(edge.url, '/api/wallet', { token })).body.balance, (Number(funded) - 20).toFixed(2), 'debited');
+    await waitFor(async () => (await call(edge.url, '/api/wallet', { token })).body.balance === funded, { what: 'the reconciler voiding the orphan', timeoutMs: 45_000 });
+    // Both instances keep passing over the window; give a second void the time to happen.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    t.teardown(() => client.end());
+    const reversals = await client.query(
+      "select e.type from wallet.ledger_entries e join wallet.wallets w on w.id = e.wallet_id where w.user_id = $1 and e.type like 'bet_stake%' order by e.entry_no",
+      [session.body.user.id],
+    );
+    t.same(reversals.rows.map((row) => row.type), ['bet_stake', 'bet_stake_reversal'], 'debited once, reversed once');
+    let voids = 0;
+    for (const instance of betsInstances) {
+      const metrics = await (await fetch(`${instance.url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+      voids += Number(/^ludic_bets_reconciler_voided_debits_total(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1] ?? 'NaN');
+    }
+    t.equal(voids, 1, 'one void request between both instances: one reconciler at a time');
+    const lease = await client.query("select checked_until from bets.reconciler_state where name = 'stake-debits'");
+    t.ok(lease.rows[0].checked_until > new Date(Date.now() - 60_000), 'the watermark advanced');
+  });
 
   await t.test('register, deposit, concurrent bets, settlement and payouts through PgBouncer', async (t) => {
     const password = 'password-one-two';

@@ -70,7 +70,15 @@ export async function buildApp(config: BetsConfig, options: BuildOptions = {}): 
   app.businessMetrics.trackOutboxBacklog(() => countUndelivered(db));
 
   const reconcilePass = () =>
-    reconcileStakeDebits({ db, pool, wallet, log: app.log, reconcileAfterMs: config.RECONCILE_AFTER_MS, pageSize: RECONCILER_PAGE }).then((report) =>
+    reconcileStakeDebits({
+      db,
+      wallet,
+      log: app.log,
+      reconcileAfterMs: config.RECONCILE_AFTER_MS,
+      pageSize: RECONCILER_PAGE,
+      // Renewed before each wallet call: three times one call plus one statement.
+      leaseMs: 3 * (config.WALLET_TIMEOUT_MS + config.DATABASE_STATEMENT_TIMEOUT_MS),
+    }).then((report) =>
       app.businessMetrics.stakeDebitsVoided(report.voided.length),
     );
   const outboxPass = () =>

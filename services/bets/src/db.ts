@@ -66,6 +66,10 @@ export interface ReconcilerStateTable {
   name: string;
   /** Every `bet:` debit created before this instant has been checked. */
   checked_until: Date;
+  /** The reconciler pass holding the lease (workers/reconciler.ts), null when none does. */
+  lease_token: string | null;
+  /** The lease is free once this instant has passed (the database's clock). */
+  lease_expires_at: Date | null;
 }
 
 /** Kysely's view of the `bets` schema: one interface per table. */

@@ -1,83 +1,151 @@
+import { randomUUID } from 'node:crypto';
 import type { LedgerEntry } from '@ludic/contracts';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Kysely } from 'kysely';
-import type pg from 'pg';
+import { sql, type Kysely } from 'kysely';
 import type { BetsDatabase } from '../db.js';
 import { existingBetIds } from '../repositories/bets.js';
 import type { WalletClient } from '../wallet.js';
 
 export interface ReconcilerDeps {
   db: Kysely<BetsDatabase>;
-  pool: pg.Pool;
   wallet: WalletClient;
   log: FastifyBaseLogger;
   /** Only debits older than this are judged: younger ones may belong to a bet still committing. */
   reconcileAfterMs: number;
   pageSize: number;
+  /**
+   * How long the lease is held without renewal. It is renewed before every wallet call, so it
+   * must exceed one wallet call plus one statement (WALLET_TIMEOUT_MS + the statement timeout);
+   * it is also the longest a crashed holder delays the next pass.
+   */
+  leaseMs: number;
 }
 
 export interface ReconcileReport {
-  /** False when another instance held the reconciler lock (it did the work). */
+  /** False when another pass held the reconciler lease (it does the work). */
   ran: boolean;
   checked: number;
   voided: string[];
 }
 
 const STATE_NAME = 'stake-debits';
-// One reconciler at a time across every instance; the lock dies with its session.
-const LOCK_NAME = 'bets.reconciler.stake-debits';
 
-/**
- * Finds `bet:` debits in the wallet that have no committed bet (the process died between the
- * debit and the commit, or could not void after a failure) and voids them. It walks the
- * window of debits created since the last pass up to `now − reconcileAfterMs`; the debits of
- * bets still inside their transaction are younger than that, so they are never touched.
+/*
+ * One reconciler pass at a time across every instance: a lease on the `reconciler_state` row.
+ *
+ * Not an advisory lock: a session lock (pg_try_advisory_lock) is stranded on whichever server
+ * connection PgBouncer's transaction pooling happened to use, and a transaction-scoped one
+ * (pg_try_advisory_xact_lock) would have to keep a transaction, and a pooled server
+ * connection, open across the wallet calls of a whole pass — several pages and one void per
+ * orphan, each up to WALLET_TIMEOUT_MS — which idle_in_transaction_session_timeout (twice the
+ * statement timeout, deploy/postgres/timeouts.sql) cuts off, rolling back the watermark of
+ * work already done. The lease needs no open transaction: every step is one autocommitted
+ * statement, so any pooling mode carries it.
+ *
+ * - Taking it is one statement: the row is claimed with a fresh random token only if no lease
+ *   is live (expiry by the database's clock, so instances' clocks do not matter). Two
+ *   instances racing for it serialise on the row; exactly one gets it.
+ * - A crashed holder's lease simply expires: the next pass waits at most `leaseMs`.
+ * - The holder renews it before every wallet call and stops when the renewal finds another
+ *   token: each step then starts with at least `leaseMs` of lease left, more than the step
+ *   takes. Only a process stalled longer than that could overlap a successor, and then
+ *   nothing breaks: the wallet voids `bet:<id>` once whoever asks (a repeat answers the first
+ *   result), and orphans are judged from committed rows only.
+ * - The watermark is written with the token (a holder that lost its lease writes nothing) and
+ *   never moves back (`greatest`), and the same statement releases the lease.
  */
 export async function reconcileStakeDebits(deps: ReconcilerDeps): Promise<ReconcileReport> {
-  const client = await deps.pool.connect();
-  let locked = false;
+  const token = randomUUID();
+  const lease = await takeLease(deps, token);
+  if (!lease) return { ran: false, checked: 0, voided: [] };
+  let released = false;
   try {
-    const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtextextended($1, 0)) as locked', [LOCK_NAME]);
-    locked = rows[0]?.locked === true;
-    if (!locked) return { ran: false, checked: 0, voided: [] };
-
-    const state = await deps.db.selectFrom('reconciler_state').select('checked_until').where('name', '=', STATE_NAME).executeTakeFirst();
-    const from = state?.checked_until ?? new Date(0);
+    const from = lease.checkedUntil;
     const until = new Date(Date.now() - deps.reconcileAfterMs);
     if (until <= from) return { ran: true, checked: 0, voided: [] };
 
-    const debits = await stakeDebitsBetween(deps, from, until);
+    const debits = await stakeDebitsBetween(deps, token, from, until);
+    if (debits === undefined) return leaseLost(deps, { ran: true, checked: 0, voided: [] });
     const betIds = debits.map((entry) => entry.reference.slice('bet:'.length));
     const committed = await existingBetIds(deps.db, betIds.filter(isUuid));
     const orphans = debits.filter((entry) => !committed.has(entry.reference.slice('bet:'.length)));
     const voided: string[] = [];
     for (const orphan of orphans) {
+      if (!(await renewLease(deps, token))) return leaseLost(deps, { ran: true, checked: debits.length, voided });
       // Throws on failure: the watermark stays put and the whole window is retried next pass.
       const outcome = await deps.wallet.voidDebit(orphan.reference, `reconciler:${orphan.reference}`);
       voided.push(orphan.reference);
       deps.log.warn({ reference: orphan.reference, userId: orphan.userId, amount: orphan.amount, reversed: outcome.voided }, 'voided a stake debit that has no bet');
     }
-    await deps.db
-      .insertInto('reconciler_state')
-      .values({ name: STATE_NAME, checked_until: until })
-      .onConflict((oc) => oc.column('name').doUpdateSet({ checked_until: until }))
-      .execute();
+    const saved = await deps.db
+      .updateTable('reconciler_state')
+      .set({ checked_until: sql<Date>`greatest(checked_until, ${until})`, lease_token: null, lease_expires_at: null })
+      .where('name', '=', STATE_NAME)
+      .where('lease_token', '=', token)
+      .executeTakeFirst();
+    released = true;
+    if (saved.numUpdatedRows === 0n) return leaseLost(deps, { ran: true, checked: debits.length, voided });
     return { ran: true, checked: debits.length, voided };
   } finally {
-    if (locked) await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [LOCK_NAME]).catch(() => undefined);
-    client.release();
+    // Let the next pass (any instance) start at once; if this fails the lease just expires.
+    if (!released) {
+      await deps.db
+        .updateTable('reconciler_state')
+        .set({ lease_token: null, lease_expires_at: null })
+        .where('name', '=', STATE_NAME)
+        .where('lease_token', '=', token)
+        .execute()
+        .catch(() => undefined);
+    }
   }
+}
+
+/** Claims the lease when none is live; returns the watermark, or undefined when another pass holds it. */
+async function takeLease(deps: ReconcilerDeps, token: string): Promise<{ checkedUntil: Date } | undefined> {
+  const row = await deps.db
+    .insertInto('reconciler_state')
+    .values({ name: STATE_NAME, checked_until: new Date(0), lease_token: token, lease_expires_at: leaseEnd(deps) })
+    .onConflict((oc) =>
+      oc
+        .column('name')
+        .doUpdateSet({ lease_token: token, lease_expires_at: leaseEnd(deps) })
+        .where((eb) => eb.or([eb('reconciler_state.lease_expires_at', 'is', null), eb('reconciler_state.lease_expires_at', '<=', sql<Date>`now()`)])),
+    )
+    .returning('checked_until')
+    .executeTakeFirst();
+  return row ? { checkedUntil: row.checked_until } : undefined;
+}
+
+/** Extends the lease by `leaseMs` from now; false when it is no longer this pass's. */
+async function renewLease(deps: ReconcilerDeps, token: string): Promise<boolean> {
+  const renewed = await deps.db
+    .updateTable('reconciler_state')
+    .set({ lease_expires_at: leaseEnd(deps) })
+    .where('name', '=', STATE_NAME)
+    .where('lease_token', '=', token)
+    .executeTakeFirst();
+  return renewed.numUpdatedRows > 0n;
+}
+
+function leaseEnd(deps: ReconcilerDeps) {
+  return sql<Date>`now() + make_interval(secs => ${deps.leaseMs / 1000})`;
+}
+
+function leaseLost(deps: ReconcilerDeps, report: ReconcileReport): ReconcileReport {
+  deps.log.warn({ voided: report.voided.length }, 'reconciler lease lost mid-pass (a stall longer than the lease): stopped, the next pass covers the window');
+  return report;
 }
 
 /**
  * The wallet lists `bet:` entries newest first, strictly older than `olderThan`. Pages step
  * back to the oldest timestamp seen, inclusive (entries can share a millisecond), until they
- * reach `from`; entries seen twice are counted once.
+ * reach `from`; entries seen twice are counted once. Undefined when the lease was lost.
  */
-async function stakeDebitsBetween(deps: ReconcilerDeps, from: Date, until: Date): Promise<LedgerEntry[]> {
+async function stakeDebitsBetween(deps: ReconcilerDeps, token: string, from: Date, until: Date): Promise<LedgerEntry[] | undefined> {
   const seen = new Map<string, LedgerEntry>();
   let olderThan = until;
   for (;;) {
+    if (!(await renewLease(deps, token))) return undefined;
     const page = await deps.wallet.entries({ prefix: 'bet:', olderThan, limit: deps.pageSize }, 'reconciler');
     let oldest = olderThan;
     for (const entry of page) {
