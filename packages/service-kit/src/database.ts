@@ -76,6 +76,13 @@ export function createDatabase<DB>(options: DatabaseOptions): Database<DB> {
   // An idle client losing its server (PostgreSQL restarting) must not crash the process;
   // the pool drops it and connects afresh on the next checkout.
   pool.on('error', (error) => options.logger?.warn({ err: error }, 'idle database connection lost'));
+  // A checked-out client has no pool listener: one losing its server between two statements
+  // (a bet's transaction waiting on the wallet when PostgreSQL restarts) would emit an
+  // unhandled 'error' and kill the process. Its next statement fails instead (503), and the
+  // pool drops it on release because it is no longer queryable.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.logger?.debug({ err: error }, 'checked-out database connection lost'));
+  });
 
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }).withSchema(options.schema);
   return {
