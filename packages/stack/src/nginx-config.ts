@@ -10,8 +10,18 @@ export interface EdgeUpstreams {
 }
 
 export interface NginxConfigOptions {
-  /** `listen` argument: `127.0.0.1:8080` locally, `80` or `10.0.0.5:80` on a server. */
+  /**
+   * `listen` address of the main server: `127.0.0.1:8080` locally, `80` or `10.0.0.5:80` on a
+   * server; with `tls`, the HTTPS address (`443`), rendered `listen 443 ssl http2`.
+   */
   listen: string;
+  /**
+   * HTTPS in this nginx: the main server speaks TLS on `listen`, and a plain-HTTP server on
+   * `tls.httpListen` answers every request with a 301 to the same host, path and query over
+   * HTTPS (ACME http-01 challenges excepted). HSTS is sent whenever TLS is on. Deployments
+   * only (and the test that exercises it): the local stack stays plain HTTP.
+   */
+  tls?: NginxTls;
   upstreams: EdgeUpstreams;
   /** Directory of the built SPA (index.html, assets/). */
   staticRoot: string;
@@ -58,6 +68,20 @@ export interface NginxConfigOptions {
   /** Passive health check: failures within failTimeout before an instance is skipped. */
   maxFails?: number;
   failTimeout?: string;
+}
+
+export interface NginxTls {
+  /** PEM certificate with its chain (Let's Encrypt: `/etc/letsencrypt/live/<host>/fullchain.pem`). */
+  certificate: string;
+  /** Its PEM private key (`…/privkey.pem`). */
+  certificateKey: string;
+  /** `listen` address of the plain-HTTP server that redirects to HTTPS: `80`, `10.0.0.10:80`. */
+  httpListen: string;
+  /**
+   * certbot's `--webroot` directory: `/.well-known/acme-challenge/<token>` on the plain-HTTP
+   * server is served from `<acmeWebroot>/.well-known/acme-challenge/` instead of redirected.
+   */
+  acmeWebroot?: string;
 }
 
 export interface PerIpLimits {
@@ -113,10 +137,18 @@ function renderUpstreams(options: NginxConfigOptions): string {
     .join('\n');
 }
 
+/** An absolute path nginx can take unquoted (no whitespace, quotes, `;`, braces). */
+function absolutePath(value: string, what: string): string {
+  const trimmed = value.length > 1 ? value.replace(/\/$/, '') : value;
+  if (!/^\/[^\s;{}'"]*$/.test(trimmed)) throw new Error(`nginx ${what} "${value}" is not an absolute path`);
+  return trimmed;
+}
+
+const listenPattern = /^(?:\d{1,5}|[A-Za-z0-9.-]+:\d{1,5}|\[[0-9A-Fa-f:.]+\]:\d{1,5})$/;
+
 function renderApiDocs(options: NginxConfigOptions): string {
   if (options.apiDocsRoot === undefined) return '        # API docs are off (LUDIC_API_DOCS=off): /api/docs is a 404.\n';
-  const root = options.apiDocsRoot.replace(/\/$/, '');
-  if (!/^\/[^\s;{}'"]*$/.test(root)) throw new Error(`nginx api docs root "${options.apiDocsRoot}" is not an absolute path`);
+  const root = absolutePath(options.apiDocsRoot, 'api docs root');
   return [
     '        # Browsable API docs: Swagger UI and docs/openapi.json as static files (no CDN, no',
     '        # inline script). The redirect stays relative, so it survives a TLS terminator.',
@@ -160,6 +192,77 @@ function renderPerIpLimits(options: NginxConfigOptions): { zones: string; limits
       '',
     ].join('\n'),
   };
+}
+
+/**
+ * Mozilla's "intermediate" profile (TLS 1.2 and 1.3; forward-secret AEAD ciphers for 1.2, the
+ * OpenSSL defaults for 1.3, client's choice), minus its DHE suites: those need an
+ * `ssl_dhparam` file, and every client that has them has the ECDHE ones too. No OCSP
+ * stapling: Let's Encrypt ended its OCSP service in 2025 (its certificates name no responder),
+ * and nginx would only warn about any certificate without one.
+ */
+const tlsCiphers = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+function renderTls(tls: NginxTls): string {
+  return [
+    '',
+    '        # TLS (Mozilla "intermediate"). Certificates are read at start and on reload: after',
+    "        # a renewal, `systemctl reload nginx` (certbot's deploy hook) picks the new one up.",
+    `        ssl_certificate ${absolutePath(tls.certificate, 'TLS certificate')};`,
+    `        ssl_certificate_key ${absolutePath(tls.certificateKey, 'TLS certificate key')};`,
+    '        ssl_protocols TLSv1.2 TLSv1.3;',
+    `        ssl_ciphers ${tlsCiphers};`,
+    '        ssl_prefer_server_ciphers off;',
+    '        # Resumption from a server-side cache (~40k sessions); no session tickets, whose',
+    '        # never-rotated key would undo forward secrecy.',
+    '        ssl_session_cache shared:ludic_tls:10m;',
+    '        ssl_session_timeout 1d;',
+    '        ssl_session_tickets off;',
+  ].join('\n');
+}
+
+/** The port clients reach HTTPS on, for the redirect: none when it is the default 443. */
+function httpsPortSuffix(listen: string): string {
+  const port = /(\d+)$/.exec(listen)?.[1];
+  return port === undefined || port === '443' ? '' : `:${port}`;
+}
+
+function renderHttpRedirectServer(options: NginxConfigOptions): string {
+  const tls = options.tls;
+  if (tls === undefined) return '';
+  if (!listenPattern.test(tls.httpListen)) throw new Error(`nginx HTTP listen "${tls.httpListen}" is not a port or host:port`);
+  const acme =
+    tls.acmeWebroot === undefined
+      ? ['        # No ACME webroot configured: challenges are redirected like everything else.']
+      : [
+          '        # ACME http-01 challenges (certbot --webroot) are answered here, over plain HTTP.',
+          '        location ^~ /.well-known/acme-challenge/ {',
+          `            root ${absolutePath(tls.acmeWebroot, 'ACME webroot')};`,
+          '            default_type text/plain;',
+          '            try_files $uri =404;',
+          '        }',
+        ];
+  return [
+    '',
+    '    # Plain HTTP: every request is answered with a permanent redirect to the same host, path',
+    '    # and query over HTTPS; nothing is proxied from here.',
+    '    server {',
+    `        listen ${tls.httpListen};`,
+    '        server_name _;',
+    ...acme,
+    '        location / {',
+    `            return 301 https://$host${httpsPortSuffix(options.listen)}$request_uri;`,
+    '        }',
+    '    }',
+    '',
+  ].join('\n');
 }
 
 function renderInternalServer(options: NginxConfigOptions): string {
@@ -219,7 +322,9 @@ function renderValues(options: NginxConfigOptions): Record<string, string> {
     worker_processes: String(options.workerProcesses ?? 'auto'),
     mime_types: options.mimeTypesPath ?? '/etc/nginx/mime.types',
     upstreams: renderUpstreams(options),
-    listen: options.listen,
+    listen: options.tls ? `${options.listen} ssl http2` : options.listen,
+    tls: options.tls ? renderTls(options.tls) : '',
+    http_redirect_server: renderHttpRedirectServer(options),
     static_root: options.staticRoot,
     api_docs: renderApiDocs(options),
     client_max_body_size: options.clientMaxBodySize ?? '64k',
@@ -227,6 +332,10 @@ function renderValues(options: NginxConfigOptions): Record<string, string> {
     per_ip_limits: perIp.limits,
     internal_server: renderInternalServer(options),
   };
+  // Browsers honour HSTS only over HTTPS, which a deployment has (here, or at a terminator in
+  // front) and which TLS in this nginx gives; a local stack is plain HTTP on localhost and
+  // must not pin it.
+  const hsts = '        add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;\n';
   const dir = options.runtimeDir;
   if (dir === undefined) {
     return {
@@ -236,9 +345,7 @@ function renderValues(options: NginxConfigOptions): Record<string, string> {
       pid_file: '/run/nginx.pid',
       access_log: '/var/log/nginx/ludic-access.log',
       temp_paths: '',
-      // Browsers honour HSTS only over HTTPS, which a deployment has (here or at a terminator
-      // in front); a local stack is plain HTTP on localhost and must not pin it.
-      hsts: '        add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;\n',
+      hsts,
     };
   }
   const logDir = options.logDir ?? dir;
@@ -253,7 +360,7 @@ function renderValues(options: NginxConfigOptions): Record<string, string> {
     pid_file: path.join(dir, 'nginx.pid'),
     access_log: path.join(logDir, 'nginx-access.log'),
     temp_paths: `    # Everything nginx writes stays in the runtime directory.\n${tempPaths}\n`,
-    hsts: '',
+    hsts: options.tls ? hsts : '',
   };
 }
 

@@ -82,7 +82,11 @@ export async function startNginx(options: EdgeOptions): Promise<NginxServer> {
   const errorLog = errorLogOf(options);
   // nginx writes to its own logs; this file only catches what it prints before opening them.
   const child = spawnLogged({ command: 'nginx', args: nginxArgs(options, configFile), logFile: errorLog });
-  const url = `http://${options.host ?? '127.0.0.1'}:${options.port}`;
+  const url = `${options.tls ? 'https' : 'http'}://${options.host ?? '127.0.0.1'}:${options.port}`;
+  // With TLS, readiness is asked of the plain-HTTP redirect server (any answer will do): nginx
+  // binds every listening socket before it answers on any, and the probe needs no certificate.
+  const httpListen = options.tls?.httpListen;
+  const probe = httpListen === undefined ? `${url}/` : `http://${/^\d+$/.test(httpListen) ? `127.0.0.1:${httpListen}` : httpListen}/`;
   const failed = new Promise<never>((_, reject) => {
     child.once('error', (error) => reject(new Error(`cannot run nginx (is the nginx package installed?): ${error.message}`)));
     void exited(child).then(() => reject(new Error(`nginx exited with ${child.exitCode ?? child.signalCode}\n${logTail(errorLog)}`)));
@@ -93,7 +97,7 @@ export async function startNginx(options: EdgeOptions): Promise<NginxServer> {
       failed,
       waitFor(
         async () => {
-          const response = await fetch(`${url}/`, { signal: AbortSignal.timeout(1000) });
+          const response = await fetch(probe, { redirect: 'manual', signal: AbortSignal.timeout(1000) });
           await response.arrayBuffer();
           return true;
         },

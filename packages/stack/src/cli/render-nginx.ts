@@ -12,7 +12,11 @@
  * the browsable API docs there and serves them at /api/docs; left out when LUDIC_API_DOCS=off),
  * --per-ip-rate / --per-ip-burst / --per-ip-connections (per client IP: requests per second,
  * burst, requests in flight; defaults 100, 200, 256), --per-ip-limits-off (benchmarks).
- * See nginx/README.md.
+ *
+ * HTTPS in this nginx: --tls-cert FILE --tls-key FILE (both, absolute paths) make the main
+ * server `listen <--listen, default 443> ssl http2`, and a plain-HTTP server on --http-listen
+ * (default 80) redirects everything to HTTPS except ACME challenges, served from
+ * --acme-webroot DIR when given. See nginx/README.md.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,7 +25,11 @@ import { defaultPerIpLimits, loadNginxTemplate, renderNginxConfig } from '../ngi
 
 const { values } = parseArgs({
   options: {
-    listen: { type: 'string', default: '80' },
+    listen: { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'http-listen': { type: 'string', default: '80' },
+    'acme-webroot': { type: 'string' },
     'static-root': { type: 'string' },
     auth: { type: 'string' },
     wallet: { type: 'string' },
@@ -46,11 +54,30 @@ function required(name: 'static-root' | 'auth' | 'wallet' | 'bets'): string {
   return value;
 }
 
+function tlsOption() {
+  const certificate = values['tls-cert'];
+  const certificateKey = values['tls-key'];
+  if (certificate === undefined && certificateKey === undefined) {
+    if (values['acme-webroot'] !== undefined) {
+      console.error('--acme-webroot needs --tls-cert and --tls-key (without TLS there is no redirect to exempt challenges from)');
+      process.exit(2);
+    }
+    return undefined;
+  }
+  if (!certificate || !certificateKey) {
+    console.error('--tls-cert and --tls-key go together');
+    process.exit(2);
+  }
+  return { certificate, certificateKey, httpListen: values['http-listen'], acmeWebroot: values['acme-webroot'] };
+}
+
+const tls = tlsOption();
 const list = (value: string) => value.split(',').map((item) => item.trim()).filter(Boolean);
 
 process.stdout.write(
   renderNginxConfig(loadNginxTemplate(), {
-    listen: values.listen,
+    listen: values.listen ?? (tls ? '443' : '80'),
+    tls,
     staticRoot: required('static-root'),
     upstreams: { auth: list(required('auth')), wallet: list(required('wallet')), bets: list(required('bets')) },
     user: values.user,
