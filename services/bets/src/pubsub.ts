@@ -20,7 +20,7 @@ export class Subscriptions {
     this.#log = log;
     // Unlike the command connection, subscribe calls made while disconnected wait for the
     // connection instead of failing: a stream opened during a blip still gets its channel.
-    this.#subscriber = redis.duplicate({ lazyConnect: true, enableOfflineQueue: true, autoResubscribe: true, maxRetriesPerRequest: null });
+    this.#subscriber = redis.duplicate({ lazyConnect: true, enableOfflineQueue: true, autoResubscribe: true, maxRetriesPerRequest: null, enableAutoPipelining: false });
     this.#subscriber.on('error', (err: Error) => log.debug({ err }, 'redis subscriber error'));
     this.#subscriber.on('message', (channel: string, message: string) => {
       for (const handler of this.#handlers.get(channel) ?? []) {

@@ -52,7 +52,7 @@ export class RevocationList {
 
   /** Connects the subscriber and waits (up to `timeoutMs`) for the first load; keeps trying afterwards. */
   async start(timeoutMs = 2_000): Promise<void> {
-    const subscriber = this.#redis.duplicate({ lazyConnect: true, autoResubscribe: false, enableOfflineQueue: true });
+    const subscriber = this.#redis.duplicate({ lazyConnect: true, autoResubscribe: false, enableOfflineQueue: true, enableAutoPipelining: false });
     this.#subscriber = subscriber;
     subscriber.on('error', (err: Error) => this.#log.debug({ err }, 'revocation subscriber error'));
     subscriber.on('message', (_channel: string, raw: string) => this.#receive(raw));
