@@ -79,9 +79,9 @@ async function openWallets(pool: pg.Pool, userIds: string[], openingBalance: big
 /**
  * One bet, statement for statement and transaction for transaction as the services run it
  * (services/bets/src/domain/place-bet.ts through service-kit's runIdempotent, and the wallet's
- * debitWallet on its own connection while the bets transaction stays open):
+ * takeStakeFromWallet on its own connection while the bets transaction stays open):
  *   bets:   begin; try-lock the key; read its record; lock the event FOR SHARE; insert the bet;
- *   wallet:   begin; lock the reference; voided/entry state; conditional update + entry; commit;
+ *   wallet:   select wallet.take_stake(user, amount, reference) (one statement, own transaction);
  *   bets:   insert the idempotency record; commit.
  */
 async function placeBetSql(betsPool: pg.Pool, walletPool: pg.Pool, userId: string, eventId: string, selection: (typeof selections)[number], stake: bigint): Promise<void> {
@@ -106,41 +106,9 @@ async function placeBetSql(betsPool: pg.Pool, walletPool: pg.Pool, userId: strin
       'insert into "bets"."bets" ("id", "user_id", "user_name", "event_id", "event_name", "selection", "odds", "amount", "potential_win", "status", "result", "settled_at") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning *',
       [betId, userId, 'Bench ceiling', event.id, `${event.home_team} — ${event.away_team}`, selection, odds, stake, (stake * BigInt(odds)) / 100n, 'pending', null, null],
     );
-    const reference = `bet:${betId}`;
-    const wallet = await walletPool.connect();
-    try {
-      await wallet.query('begin');
-      await wallet.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`wallet.reference:${reference}`]);
-      await wallet.query(
-        `select exists (select 1 from wallet.voided_references where reference = $1) as voided,
-           e.id, e.entry_no, e.wallet_id, e.type, e.amount, e.balance_after, e.reference, e.reference_kind, e.created_at, w.user_id
-         from (select 1) as one
-         left join wallet.ledger_entries e on e.reference = $2
-         left join wallet.wallets w on w.id = e.wallet_id`,
-        [reference, reference],
-      );
-      const debited = await wallet.query<{ id: string | null }>(
-        `with debited as (
-           update wallet.wallets set balance = balance - $1, updated_at = now()
-           where user_id = $2 and balance >= $3
-           returning id, balance
-         ), entry as (
-           insert into wallet.ledger_entries (wallet_id, type, amount, balance_after, reference)
-           select id, 'bet_stake', $4::bigint, balance, $5 from debited
-           returning id, entry_no, wallet_id, type, amount, balance_after, reference, reference_kind, created_at
-         )
-         select exists (select 1 from wallet.wallets where user_id = $6) as wallet_seen, entry.*
-         from (select 1) as one left join entry on true`,
-        [stake, userId, stake, -stake, reference, userId],
-      );
-      if (debited.rows[0]?.id === null) throw new Error(`wallet of ${userId} refused the stake`);
-      await wallet.query('commit');
-    } catch (error) {
-      await wallet.query('rollback');
-      throw error;
-    } finally {
-      wallet.release();
-    }
+    // The wallet's debit: one statement, its own transaction (ledger.ts takeStakeFromWallet).
+    const debited = await walletPool.query<{ outcome: string }>('select * from wallet.take_stake($1, $2, $3)', [userId, stake, `bet:${betId}`]);
+    if (debited.rows[0]?.outcome !== 'taken') throw new Error(`wallet of ${userId} refused the stake: ${debited.rows[0]?.outcome}`);
     const fingerprint = createHash('sha256').update(PLACE_BET_OPERATION).update('\n').update(JSON.stringify({ ...body, amount: String(stake) })).digest('hex');
     await bets.query(
       'insert into "bets"."idempotency_keys" ("user_id", "key", "fingerprint", "response_status", "response_body", "expires_at") values ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))',

@@ -4,7 +4,6 @@ import { LudicError } from '@ludic/service-kit';
 import {
   addToBalance,
   findOwnedEntry,
-  findReferenceState,
   findWalletByUser,
   findTombstone,
   insertEntry,
@@ -13,9 +12,10 @@ import {
   lockReference,
   lockWalletByUser,
   sumRecentDeposits,
-  takeFromBalance,
+  takeStake,
   type EntryRow,
   type OwnedEntryRow,
+  type Db,
   type Trx,
   type WalletRow,
 } from './repository.js';
@@ -105,26 +105,30 @@ function replayOrConflict(entry: OwnedEntryRow, userId: string, type: string, am
   return { userId, entry, balance: entry.balance_after, moved: false };
 }
 
-/** Takes a stake: refused if the reference was voided first, replayed if already taken. */
-export async function debitWallet(
-  trx: Trx,
-  request: { userId: string; amount: bigint; reference: string },
-  settings: WalletSettings,
-): Promise<Movement> {
+/**
+ * Takes a stake: refused if the reference was voided first, replayed if already taken. One
+ * statement in its own transaction (`wallet.take_stake`). A user without a wallet gets it
+ * opened in the same transaction as the debit (reference lock first, as in every movement), so
+ * a refused first debit leaves nothing behind.
+ */
+export async function takeStakeFromWallet(db: Db, request: { userId: string; amount: bigint; reference: string }, settings: WalletSettings): Promise<Movement> {
+  const first = await takeStake(db, request);
+  if (first.outcome !== 'no_wallet') return stakeMovement(request, first);
+  return db.transaction().execute(async (trx) => {
+    await lockReference(trx, request.reference);
+    await ensureWallet(trx, request.userId, settings);
+    return stakeMovement(request, await takeStake(trx, request));
+  });
+}
+
+function stakeMovement(request: { userId: string; amount: bigint; reference: string }, taken: Awaited<ReturnType<typeof takeStake>>): Movement {
   const { userId, amount, reference } = request;
-  await lockReference(trx, reference);
-  const state = await findReferenceState(trx, reference);
-  if (state.voided) throw new LudicError('REFERENCE_VOIDED', `reference ${reference} was voided; its debit is refused`);
-  if (state.entry) return replayOrConflict(state.entry, userId, 'bet_stake', -amount);
-  let debited = await takeFromBalance(trx, { userId, amount, reference });
-  if (!debited.entry && !debited.walletSeen) {
-    await ensureWallet(trx, userId, settings);
-    // A fresh statement: it sees the wallet whether this transaction or a concurrent one created it.
-    debited = await takeFromBalance(trx, { userId, amount, reference });
-  }
-  const entry = debited.entry;
-  if (!entry) throw new LudicError('INSUFFICIENT_FUNDS', 'the balance does not cover this amount');
-  return { userId, entry, balance: entry.balance_after, moved: true };
+  const { outcome, entry } = taken;
+  if (outcome === 'voided') throw new LudicError('REFERENCE_VOIDED', `reference ${reference} was voided; its debit is refused`);
+  if (outcome === 'insufficient') throw new LudicError('INSUFFICIENT_FUNDS', 'the balance does not cover this amount');
+  if (outcome === 'replay' && entry) return replayOrConflict(entry, userId, 'bet_stake', -amount);
+  if (outcome === 'taken' && entry) return { userId, entry, balance: entry.balance_after, moved: true };
+  throw new Error(`wallet.take_stake answered ${outcome} for ${reference}`);
 }
 
 /** Pays out, refunds or adjusts; replayed if already done. */

@@ -41,30 +41,17 @@ export async function lockWalletByUser(trx: Trx, userId: string): Promise<Wallet
   return trx.selectFrom('wallets').selectAll().where('user_id', '=', userId).forUpdate().executeTakeFirst();
 }
 
+export type StakeOutcome = 'taken' | 'replay' | 'voided' | 'insufficient' | 'no_wallet';
+
 /**
- * The debit: one conditional update, so concurrent debits can never overdraw (the row lock
- * orders them; each re-checks `balance >= amount` on the row as committed before it), and its
- * ledger entry, in one statement. No entry means short of funds, or no wallet (`walletSeen`
- * false: none was visible to this statement, so the caller creates it and tries again).
+ * A bet's debit in one statement (its own transaction): see `wallet.take_stake` in migration
+ * 0002 for the rules. `entry` is the new entry ('taken') or the earlier one ('replay').
  */
-export async function takeFromBalance(
-  trx: Trx,
-  debit: { userId: string; amount: bigint; reference: string },
-): Promise<{ entry: EntryRow | undefined; walletSeen: boolean }> {
-  const { rows } = await sql<{ wallet_seen: boolean } & { [K in keyof EntryRow]: EntryRow[K] | null }>`
-    with debited as (
-      update wallet.wallets set balance = balance - ${debit.amount}, updated_at = now()
-      where user_id = ${debit.userId} and balance >= ${debit.amount}
-      returning id, balance
-    ), entry as (
-      insert into wallet.ledger_entries (wallet_id, type, amount, balance_after, reference)
-      select id, 'bet_stake', ${-debit.amount}::bigint, balance, ${debit.reference} from debited
-      returning id, entry_no, wallet_id, type, amount, balance_after, reference, reference_kind, created_at
-    )
-    select exists (select 1 from wallet.wallets where user_id = ${debit.userId}) as wallet_seen, entry.*
-    from (select 1) as one left join entry on true`.execute(trx);
-  const { wallet_seen: walletSeen, ...entry } = rows[0]!;
-  return { entry: entry.id === null ? undefined : (entry as EntryRow), walletSeen };
+export async function takeStake(db: Db | Trx, debit: { userId: string; amount: bigint; reference: string }): Promise<{ outcome: StakeOutcome; entry: OwnedEntryRow | undefined }> {
+  const { rows } = await sql<{ outcome: StakeOutcome } & { [K in keyof OwnedEntryRow]: OwnedEntryRow[K] | null }>`
+    select * from wallet.take_stake(${debit.userId}, ${debit.amount}, ${debit.reference})`.execute(db);
+  const { outcome, ...entry } = rows[0]!;
+  return { outcome, entry: entry.id === null ? undefined : (entry as OwnedEntryRow) };
 }
 
 export async function addToBalance(trx: Trx, by: { userId: string } | { walletId: string }, amount: bigint): Promise<Pick<WalletRow, 'id' | 'balance' | 'user_id'> | undefined> {
@@ -102,18 +89,6 @@ export async function findOwnedEntry(trx: Trx, reference: string): Promise<Owned
 
 export async function findTombstone(trx: Trx, reference: string) {
   return trx.selectFrom('voided_references').select(['reference', 'reversal_entry_id']).where('reference', '=', reference).executeTakeFirst();
-}
-
-/** Whether the reference is voided, and its entry if any, in one round trip (the hot path of a debit). */
-export async function findReferenceState(trx: Trx, reference: string): Promise<{ voided: boolean; entry: OwnedEntryRow | undefined }> {
-  const { rows } = await sql<{ voided: boolean } & { [K in keyof OwnedEntryRow]: OwnedEntryRow[K] | null }>`
-    select exists (select 1 from wallet.voided_references where reference = ${reference}) as voided,
-           e.id, e.entry_no, e.wallet_id, e.type, e.amount, e.balance_after, e.reference, e.reference_kind, e.created_at, w.user_id
-    from (select 1) as one
-    left join wallet.ledger_entries e on e.reference = ${reference}
-    left join wallet.wallets w on w.id = e.wallet_id`.execute(trx);
-  const { voided, ...entry } = rows[0]!;
-  return { voided, entry: entry.id === null ? undefined : (entry as OwnedEntryRow) };
 }
 
 export async function insertTombstone(trx: Trx, reference: string, reversalEntryId: string | null): Promise<void> {

@@ -1,6 +1,6 @@
 import { formatMoney, internalRoutes } from '@ludic/contracts';
 import { contractRoute, LudicError, type ServiceApp } from '@ludic/service-kit';
-import { assertCallerReference, creditWallet, debitWallet, positiveAmount, toLedgerEntry, voidDebit, type Movement } from '../ledger.js';
+import { assertCallerReference, creditWallet, positiveAmount, takeStakeFromWallet, toLedgerEntry, voidDebit, type Movement } from '../ledger.js';
 import { publishBalance } from '../notifications.js';
 import { findOwnedEntries, findOwnedEntriesByKind } from '../repository.js';
 import { reversalReference } from '../ledger.js';
@@ -19,7 +19,7 @@ export function registerInternalRoutes(app: ServiceApp, ctx: WalletContext): voi
       const { userId, reference } = request.body;
       const amount = positiveAmount(request.body.amount);
       assertCallerReference(reference);
-      const movement = await ctx.db.transaction().execute((trx) => debitWallet(trx, { userId, amount, reference }, ctx.settings));
+      const movement = await takeStakeFromWallet(ctx.db, { userId, amount, reference }, ctx.settings);
       return answer(movement);
     },
   });
