@@ -5,6 +5,7 @@ import { createTestDatabase, testDir, testRedisUrl, testServiceRuntime } from '@
 import { runBench, type BenchReport } from './bench.js';
 import { quantile } from './ceilings.js';
 import { scenarioNames } from './scenarios.js';
+import { targetChecks } from './targets.js';
 import { benchFailures } from './verdict.js';
 
 // A smoke pass of the whole suite: it proves the suite runs end to end and leaves the money
@@ -74,6 +75,34 @@ t.test('the verdict names every kind of unusable run', async (t) => {
     t.ok(failures.some((failure) => expected.test(failure)), `names ${expected}`);
   }
   t.equal(failures.length, 8);
+});
+
+t.test('the targets table judges each target on the run', async (t) => {
+  const scenario = (name: string, ratio: number, p99Ms = 10, rssMb = 100) => ({
+    scenario: name,
+    ratio,
+    p99Ms,
+    requestsPerSecond: 100,
+    ceiling: 'c',
+    errors: 0,
+    non2xx: 0,
+    peakRssBytes: { wallet: rssMb * 1048576 },
+  });
+  const report = (paced99: number, walletRatio: number, rssMb: number) =>
+    ({
+      audits: { hotWallet: { bets: 3, overdrawn: false } },
+      scenarios: [
+        scenario('GET /api/wallet', walletRatio, 10, rssMb),
+        scenario('POST /api/bets (many users)', 0.4),
+        scenario('POST /api/bets (many users, paced)', 0.35, paced99),
+        scenario('POST /api/bets (one user)', 0.6),
+        scenario('POST /api/auth/login', 0.9),
+      ],
+    }) as unknown as BenchReport;
+  t.ok(targetChecks(report(40, 0.6, 100)).every((check) => check.met), 'all met');
+  const missed = targetChecks(report(51, 0.49, 150)).filter((check) => !check.met).map((check) => check.target);
+  t.equal(missed.length, 3, missed.join('; '));
+  t.match(missed.join('\n'), /GET \/api\/wallet.*\n.*p99 ≤ 50 ms.*\n.*150 MB/);
 });
 
 t.test('quantile takes the nearest rank', async (t) => {

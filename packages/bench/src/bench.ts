@@ -7,6 +7,7 @@ import type { Runtime } from '@ludic/stack';
 import { argon2Ceiling, betSqlCeiling, type CeilingResult } from './ceilings.js';
 import { runLoad, scenarioNames, scenarioRequests, BENCH_STAKE, type LoadResult, type ScenarioName } from './scenarios.js';
 import { BENCH_DEPOSIT, openEvents, registerUsers, type BenchUser } from './seed.js';
+import { renderTargets, targetChecks } from './targets.js';
 import { BENCH_OPENING_BALANCE, runServiceCommand, sampleProcesses, startBenchStack, type BenchInfrastructure, type BenchStack } from './stack.js';
 
 export interface BenchOptions {
@@ -62,10 +63,14 @@ const ceilingOf: Record<ScenarioName, CeilingName> = {
   'GET /api/events': 'fastify hello-world via nginx',
   'GET /api/bets': 'fastify hello-world via nginx',
   'POST /api/bets (many users)': 'bet SQL, many users',
+  'POST /api/bets (many users, paced)': 'bet SQL, many users',
   'POST /api/bets (one user)': 'bet SQL, one hot row',
   'POST /api/auth/login': 'argon2id verify',
   'mixed (80% reads, 20% bets)': 'blend (80% hello-world, 20% bet SQL)',
 };
+
+/** The share of the bet-SQL ceiling the paced bets scenario offers (issue #7's throughput target). */
+export const PACED_BETS_SHARE = 0.35;
 
 function toMinor(money: string): bigint {
   const [whole, fraction = ''] = money.split('.');
@@ -166,6 +171,8 @@ export function renderTable(report: BenchReport): string {
     line(['---', '---', '---', '---', '---']),
     ...ceilingRows.map(line),
     '',
+    renderTargets(targetChecks(report)),
+    '',
     `Machine: ${m.cpus} × ${m.model}, ${mb(m.memoryBytes)} MB RAM, load average at start ${m.loadAverageAtStart.join(' / ')}; ${m.kernel}; Node ${m.node}, ${m.postgres}, nginx ${m.nginx}, autocannon ${m.autocannon}.`,
     `Settings: ${report.settings.connections} connections, ${report.settings.durationSeconds} s per scenario, ${report.settings.users} users, ${report.settings.instancesPerService} instances per service, DATABASE_POOL_SIZE ${report.settings.poolSize}.`,
     `Audits: wallet ${report.audits.walletAudit.passed ? 'passed' : 'FAILED'}, cross-service ${report.audits.crossAudit.passed ? 'passed' : 'FAILED'}; hot wallet ${report.audits.hotWallet.overdrawn ? 'OVERDRAWN or inconsistent' : 'consistent'} (${report.audits.hotWallet.bets} bets).`,
@@ -211,10 +218,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       openingBalance: toMinor(BENCH_OPENING_BALANCE),
     };
     const ceilingUsers = users.map((_, index) => `bench-ceiling-${startedAt}-${index}`);
-    const runScenario = async (scenario: ScenarioName) => {
-      log(`scenario: ${scenario}`);
+    const runScenario = async (scenario: ScenarioName, overallRate?: number) => {
+      log(`scenario: ${scenario}${overallRate === undefined ? '' : ` at ${overallRate} req/s`}`);
       const usage = sampleProcesses(groups);
-      const result = await runLoad({ ...load, url: stack.url }, scenarioRequests(scenario, users, hotUser, events));
+      const result = await runLoad({ ...load, url: stack.url, ...(overallRate === undefined ? {} : { overallRate }) }, scenarioRequests(scenario, users, hotUser, events));
       const { peakRssBytes, cpuSeconds } = usage.stop();
       const cpuMsPerRequest = Object.fromEntries(Object.entries(cpuSeconds).map(([name, seconds]) => [name, result.requests > 0 ? (seconds * 1000) / result.requests : 0]));
       scenarios.push({ scenario, ...result, ceiling: ceilingOf[scenario], ceilingPerSecond: 0, ratio: 0, peakRssBytes, cpuMsPerRequest });
@@ -226,6 +233,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     log('ceiling: the bet SQL, many users');
     ceilings['bet SQL, many users'] = await betSqlCeiling({ ...sql, userIds: ceilingUsers });
     await runScenario('POST /api/bets (many users)');
+    // The latency target holds at a given rate: offer exactly the target share of the ceiling
+    // (open loop) and read p99 there, instead of at saturation where latency is only queueing.
+    await runScenario('POST /api/bets (many users, paced)', Math.max(1, Math.round(PACED_BETS_SHARE * ceilings['bet SQL, many users'].operationsPerSecond)));
     log('ceiling: the bet SQL, one hot row');
     ceilings['bet SQL, one hot row'] = await betSqlCeiling({ ...sql, userIds: [`bench-ceiling-${startedAt}-hot`] });
     await runScenario('POST /api/bets (one user)');

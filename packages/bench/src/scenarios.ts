@@ -20,6 +20,8 @@ export interface LoadOptions {
   url: string;
   connections: number;
   durationSeconds: number;
+  /** Requests per second offered over all connections (open loop); unset: as fast as answered. */
+  overallRate?: number;
 }
 
 /** The stake of every benchmark bet: the minimum, so thousands fit any balance. */
@@ -75,7 +77,15 @@ function loginRequest(users: readonly BenchUser[]): Request {
   };
 }
 
-export type ScenarioName = 'GET /api/wallet' | 'GET /api/events' | 'GET /api/bets' | 'POST /api/bets (many users)' | 'POST /api/bets (one user)' | 'POST /api/auth/login' | 'mixed (80% reads, 20% bets)';
+export type ScenarioName =
+  | 'GET /api/wallet'
+  | 'GET /api/events'
+  | 'GET /api/bets'
+  | 'POST /api/bets (many users)'
+  | 'POST /api/bets (many users, paced)'
+  | 'POST /api/bets (one user)'
+  | 'POST /api/auth/login'
+  | 'mixed (80% reads, 20% bets)';
 
 /** The request sequence each autocannon connection cycles through, per scenario. */
 export function scenarioRequests(name: ScenarioName, users: readonly BenchUser[], hotUser: BenchUser, events: readonly BenchEvent[]): Request[] {
@@ -88,6 +98,7 @@ export function scenarioRequests(name: ScenarioName, users: readonly BenchUser[]
     case 'GET /api/bets':
       return [authorizedGet('/api/bets', nextUser)];
     case 'POST /api/bets (many users)':
+    case 'POST /api/bets (many users, paced)':
       return [placeBetRequest(nextUser, events)];
     case 'POST /api/bets (one user)':
       return [placeBetRequest(() => hotUser, events)];
@@ -109,6 +120,7 @@ export const scenarioNames: readonly ScenarioName[] = [
   'GET /api/events',
   'GET /api/bets',
   'POST /api/bets (many users)',
+  'POST /api/bets (many users, paced)',
   'POST /api/bets (one user)',
   'POST /api/auth/login',
   'mixed (80% reads, 20% bets)',
@@ -127,6 +139,7 @@ export async function runLoad(options: LoadOptions, requests: Request[]): Promis
     url: options.url,
     connections: options.connections,
     duration: options.durationSeconds,
+    ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }),
     requests: withSampling,
     // Latencies of a loaded 2-core box can exceed autocannon's 10 s default only when
     // something is wrong; keep it, so such a run shows as errors rather than as a slow p99.
