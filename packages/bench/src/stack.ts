@@ -1,27 +1,21 @@
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  ensureDatabase,
-  generateJwtSigningKey,
   getFreePorts,
   logTail,
   repoRoot,
-  runMigrations,
-  services,
   spawnLogged,
   startNginx,
-  startPostgres,
-  startRedis,
-  startServiceInstance,
+  startPrivateStack,
   stopChild,
   waitFor,
   type Runtime,
   type ServiceInstance,
   type ServiceName,
 } from '@ludic/stack';
+
+export { runServiceCommand } from '@ludic/stack';
 
 /** Where the stack's database and Redis come from: given (tests), or started here (scripts/bench). */
 export type BenchInfrastructure = { databaseUrl: string; redisUrl: string } | { workDir: string };
@@ -69,27 +63,6 @@ export function benchScriptCommand(script: string): { command: string; args: str
   return { command: process.execPath, args: ['--import', 'tsx', '--conditions=ludic-source', path.join(here, script)] };
 }
 
-/** A service's command (`dist/<name>.js`, or its source through tsx). */
-function serviceCommand(service: ServiceName, name: string, runtime: Runtime): { command: string; args: string[] } {
-  const dir = path.join(repoRoot, 'services', service);
-  if (runtime === 'dist') return { command: process.execPath, args: [path.join(dir, 'dist', `${name}.js`)] };
-  return { command: process.execPath, args: ['--import', 'tsx', '--conditions=ludic-source', path.join(dir, 'src', `${name}.ts`)] };
-}
-
-/** Runs a service command (seed, audit) to completion; returns its exit code and output. */
-export async function runServiceCommand(service: ServiceName, name: string, runtime: Runtime, databaseUrl: string): Promise<{ code: number; output: string }> {
-  const { command, args } = serviceCommand(service, name, runtime);
-  const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (exitCode) => resolve(exitCode ?? 1));
-  });
-  return { code, output };
-}
-
 async function startHelloWorld(port: number, logFile: string): Promise<{ pid: number; url: string; stop(): Promise<void> }> {
   const { command, args } = benchScriptCommand('hello-world.ts');
   const child = spawnLogged({ command, args, cwd: repoRoot, env: { ...process.env, PORT: String(port) }, logFile });
@@ -112,124 +85,43 @@ async function startHelloWorld(port: number, logFile: string): Promise<{ pid: nu
 }
 
 export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
-  // Stopped in reverse order of start, also when start-up fails half-way.
-  const started: (() => Promise<void>)[] = [];
+  const stack = await startPrivateStack({
+    infrastructure: 'workDir' in options.infrastructure ? { workDir: options.infrastructure.workDir, databaseName: 'ludic_bench' } : options.infrastructure,
+    runtime: options.runtime,
+    instancesPerService: options.instancesPerService,
+    logDir: options.logDir,
+    name: 'bench',
+    nodeEnv: 'production',
+    extraEnv: (service) => benchEnv(service, options.poolSize),
+    seedFixtures: true,
+  });
+  // Stopped in reverse order of start (the real stack last), also when start-up fails half-way.
+  const started: (() => Promise<void>)[] = [stack.stop];
   const stop = async () => {
     for (const step of started.reverse()) await step().catch(() => undefined);
   };
   try {
-    mkdirSync(options.logDir, { recursive: true });
-    let databaseUrl: string;
-    let redisUrl: string;
-    if ('workDir' in options.infrastructure) {
-      const workDir = options.infrastructure.workDir;
-      mkdirSync(workDir, { recursive: true });
-      // PostgreSQL runs as the postgres user when we are root: it must be able to enter workDir.
-      chmodSync(workDir, 0o755);
-      const [postgresPort, redisPort] = (await getFreePorts(2)) as [number, number];
-      const postgres = await startPostgres({ dataDir: path.join(workDir, 'postgres', 'data'), port: postgresPort, password: randomBytes(16).toString('hex') });
-      started.push(postgres.stop);
-      const redis = await startRedis({ dir: path.join(workDir, 'redis'), port: redisPort });
-      started.push(redis.stop);
-      await ensureDatabase(postgres.url('postgres'), 'ludic_bench');
-      databaseUrl = postgres.url('ludic_bench');
-      redisUrl = redis.url;
-      await runMigrations({ databaseUrl, runtime: options.runtime, logFile: path.join(options.logDir, 'migrate.log') });
-    } else {
-      ({ databaseUrl, redisUrl } = options.infrastructure);
-    }
-
-    const seeded = await runServiceCommand('bets', 'seed', options.runtime, databaseUrl);
-    if (seeded.code !== 0) throw new Error(`bets seed exited with ${seeded.code}\n${seeded.output}`);
-
     const count = options.instancesPerService;
-    const [internalPort, ...ports] = (await getFreePorts(services.length * count + count + 1)) as [number, ...number[]];
-    const portOf = (serviceIndex: number, index: number) => ports[serviceIndex * count + index] as number;
-    const shared = {
-      databaseUrl,
-      redisUrl,
-      internalToken: randomBytes(32).toString('base64url'),
-      ...generateJwtSigningKey(`bench-${randomBytes(4).toString('hex')}`),
-      adminEmails: 'admin@ludic.bench',
-      // As in ./scripts/up: bets reaches the wallet instances through the edge's internal load
-      // balancer (nginx starts after the instances; players arrive only once it is up).
-      walletUrl: `http://127.0.0.1:${internalPort}`,
-      nodeEnv: 'production' as const,
-    };
-    const instances = Object.fromEntries(
-      await Promise.all(
-        services.map(async ({ name }, serviceIndex) => {
-          const list = await Promise.all(
-            Array.from({ length: count }, async (_, index) => {
-              const serverId = `${name}-${index + 1}`;
-              const instance = await startServiceInstance({
-                service: name,
-                port: portOf(serviceIndex, index),
-                serverId,
-                shared,
-                runtime: options.runtime,
-                extraEnv: benchEnv(name, options.poolSize),
-                logFile: path.join(options.logDir, `${serverId}.log`),
-                healthTimeoutMs: 90_000,
-              });
-              started.push(instance.stop);
-              return instance;
-            }),
-          );
-          return [name, list] as const;
-        }),
-      ),
-    ) as Record<ServiceName, ServiceInstance[]>;
-
+    const ports = (await getFreePorts(count + 1)) as number[];
     const hello = await Promise.all(
-      Array.from({ length: count }, (_, index) => startHelloWorld(ports[services.length * count + index] as number, path.join(options.logDir, `hello-world-${index + 1}.log`))),
+      Array.from({ length: count }, (_, index) => startHelloWorld(ports[index] as number, path.join(options.logDir, `hello-world-${index + 1}.log`))),
     );
     for (const process of hello) started.push(process.stop);
 
-    const [edgePort, helloEdgePort] = (await getFreePorts(2)) as [number, number];
     const staticRoot = path.join(options.logDir, 'static');
     mkdirSync(staticRoot, { recursive: true });
-    const edge = await startNginx({
-      port: edgePort,
-      runtimeDir: path.join(options.logDir, 'nginx'),
-      staticRoot,
-      // One load generator is one client address: the edge's per-IP limits would answer it 429.
-      perIpLimits: 'off',
-      internalListen: `127.0.0.1:${internalPort}`,
-      upstreams: {
-        auth: instances['auth-gateway'].map((instance) => instance.url),
-        wallet: instances.wallet.map((instance) => instance.url),
-        bets: instances.bets.map((instance) => instance.url),
-      },
-    });
-    started.push(edge.stop);
     // The very same template and options, every upstream pointing at the hello-world processes:
     // /api/wallet through it costs exactly the edge's work plus the smallest Fastify answer.
     const helloUrls = hello.map((process) => process.url);
     const helloEdge = await startNginx({
-      port: helloEdgePort,
+      port: ports[count] as number,
       runtimeDir: path.join(options.logDir, 'nginx-hello'),
       staticRoot,
       perIpLimits: 'off',
       upstreams: { auth: helloUrls, wallet: helloUrls, bets: helloUrls },
     });
     started.push(helloEdge.stop);
-
-    await Promise.all(
-      Object.values(instances)
-        .flat()
-        .map((instance) =>
-          waitFor(
-            async () => {
-              const response = await fetch(`${instance.url}/ready`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
-              await response?.arrayBuffer();
-              return response?.status === 200;
-            },
-            { what: `${instance.serverId} /ready`, timeoutMs: 60_000, explain: () => logTail(instance.logFile) },
-          ),
-        ),
-    );
-    return { url: edge.url, helloUrl: helloEdge.url, databaseUrl, instances, helloPids: hello.map((process) => process.pid), stop };
+    return { url: stack.url, helloUrl: helloEdge.url, databaseUrl: stack.databaseUrl, instances: stack.instances, helloPids: hello.map((process) => process.pid), stop };
   } catch (error) {
     await stop();
     throw error;

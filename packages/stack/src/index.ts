@@ -32,3 +32,11 @@ export {
 } from './testkit.js';
 export { generateJwtSigningKey, loadOrCreateSecrets, type LocalSecrets } from './secrets.js';
 export { DEMO_PLAYER, ensureAccount } from './seed-accounts.js';
+export {
+  startPrivateStack,
+  runServiceCommand,
+  type PrivateStack,
+  type PrivateStackOptions,
+  type StackInfrastructure,
+  type Restartable,
+} from './private-stack.js';
