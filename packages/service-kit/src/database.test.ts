@@ -1,7 +1,7 @@
 import t from 'tap';
 import pg from 'pg';
 import { createTestDatabase } from '@ludic/stack';
-import { createDatabase } from './database.js';
+import { createDatabase, isTransientDatabaseError } from './database.js';
 
 // PostgreSQL restarting ends every backend with FATAL 57P01 ("terminating connection due to
 // administrator command"), pg_terminate_backend does the same to one: a connection checked out
@@ -27,7 +27,12 @@ t.test('a checked-out connection whose server goes away fails its next statement
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.same(uncaught, [], 'no uncaught error');
 
-  await t.rejects(client.query('select 1'), 'the next statement on the lost connection fails');
+  const lost = await client.query('select 1').then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  t.ok(lost instanceof Error, 'the next statement on the lost connection fails');
+  t.ok(isTransientDatabaseError(lost), `and that failure is a 503, not a 500 (${(lost as Error).message})`);
   client.release();
   const again = await database.pool.query<{ one: number }>('select 1 as one');
   t.same(again.rows, [{ one: 1 }], 'the pool serves the next query on a fresh connection');

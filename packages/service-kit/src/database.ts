@@ -127,13 +127,15 @@ export function isTransientDatabaseError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && (TRANSIENT_SQLSTATES.has(code) || code.startsWith('08') || TRANSIENT_SOCKET_CODES.has(code))) return true;
-  // pg-pool's own wait timeout, pg's client-side query timeout (a database cut off mid-query)
-  // and a connection dropped mid-query carry no code.
+  // pg-pool's own wait timeout, pg's client-side query timeout (a database cut off mid-query),
+  // a connection dropped mid-query and a statement sent on a checked-out connection the server
+  // has already dropped (e.g. the ROLLBACK after it) carry no code.
   return (
     typeof message === 'string' &&
     (message.startsWith('timeout exceeded when trying to connect') ||
       message === 'Query read timeout' ||
       message === 'Connection terminated unexpectedly' ||
+      message === 'Client has encountered a connection error and is not queryable' ||
       message.startsWith('Connection terminated due to connection timeout'))
   );
 }
