@@ -172,7 +172,7 @@ t.test('a balancer, two app hosts and a data host in network namespaces', { time
       await pause(3_000);
       t.same([...servedDuringOutage].filter((id) => id.endsWith('app1')), [], 'nothing is served by the dead host');
       await rehearsal.startAppHost('app1');
-      // nginx skips a failed instance for fail_timeout (10 s), then tries it again.
+      // nginx skips a failed instance for fail_timeout (2 s), then tries it again.
       await waitFor(async () => servedDuringOutage.has('wallet-app1') && servedDuringOutage.has('bets-app1'), { what: 'app1 taking traffic again', timeoutMs: 30_000 });
       t.pass('app1 takes traffic again after its restart');
 

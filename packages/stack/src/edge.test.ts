@@ -205,3 +205,35 @@ t.test('a failing instance: idempotent requests move to another, non-idempotent 
   const healthyPosts = healthy.hits.filter((hit) => hit.method === 'POST').map((hit) => hit.headers['x-request-id']);
   t.same(failedPosts.filter((id) => healthyPosts.includes(id)), [], 'no POST was sent to both instances');
 });
+
+t.test('after every instance answered 503 (a shared dependency down), the service is reachable again within seconds of recovering', async (t) => {
+  // Both instances 503 while, say, PostgreSQL restarts: nginx counts each 503 as a failed
+  // attempt and skips the instance for fail_timeout. Once the dependency is back, nginx must
+  // not keep answering "no live upstreams" for long (scripts/chaos measured 8 s with 10 s).
+  let status = 503;
+  const servers = await Promise.all(
+    [1, 2].map(async () => {
+      const server = http.createServer((req, res) => {
+        req.resume();
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ statusCode: status, code: status === 200 ? undefined : 'SERVICE_UNAVAILABLE' }));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      t.teardown(() => new Promise((resolve) => server.close(resolve)));
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }),
+  );
+  const shared = await startEdge({ auth: [auth.url], wallet: servers, bets: [bets.url] }, t);
+  const during: number[] = [];
+  for (let i = 0; i < 10; i += 1) during.push((await rawRequest(shared.url, '/api/wallet')).status);
+  t.ok(during.includes(502), `nginx skips both instances after their 503s (${during.join(' ')})`);
+
+  status = 200;
+  const recoveredAt = Date.now();
+  let served = false;
+  while (!served && Date.now() - recoveredAt < 15_000) {
+    served = (await rawRequest(shared.url, '/api/wallet')).status === 200;
+    if (!served) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const waited = Date.now() - recoveredAt;
+  t.ok(served && waited <= 4_000, `served again ${waited} ms after the instances recovered (at most fail_timeout 2 s + margin)`);
+});

@@ -25,8 +25,8 @@ t.test('one least_conn upstream per service with zone, keepalive and passive hea
   const auth = upstreamBlock(config, 'ludic_auth');
   t.match(auth, /zone ludic_auth 64k;/);
   t.match(auth, /least_conn;/);
-  t.match(auth, /server 127\.0\.0\.1:4101 max_fails=3 fail_timeout=10s;/);
-  t.match(auth, /server 127\.0\.0\.1:4102 max_fails=3 fail_timeout=10s;/, 'http:// prefix stripped');
+  t.match(auth, /server 127\.0\.0\.1:4101 max_fails=3 fail_timeout=2s;/);
+  t.match(auth, /server 127\.0\.0\.1:4102 max_fails=3 fail_timeout=2s;/, 'http:// prefix stripped');
   t.match(auth, /keepalive 32;/);
   t.equal(upstreamBlock(config, 'ludic_wallet').match(/server /g)?.length, 1);
   t.match(upstreamBlock(config, 'ludic_bets'), /server 127\.0\.0\.1:4302 /, 'trailing slash stripped');

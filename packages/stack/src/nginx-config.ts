@@ -115,7 +115,11 @@ function normaliseAddress(origin: string): string {
 
 function renderUpstreams(options: NginxConfigOptions): string {
   const maxFails = options.maxFails ?? 3;
-  const failTimeout = options.failTimeout ?? '10s';
+  // Short: a 503 counts as a failed attempt (http_503 is retried on another instance), so when
+  // every instance 503s because a shared dependency is down (PostgreSQL restarting), nginx
+  // skips them all and answers 502 for fail_timeout after the dependency is back. A dead
+  // instance still costs at most one refused connection per fail_timeout.
+  const failTimeout = options.failTimeout ?? '2s';
   const keepalive = options.keepaliveConnections ?? 32;
   return (Object.keys(upstreamNames) as (keyof EdgeUpstreams)[])
     .map((service) => {
