@@ -78,11 +78,12 @@ async function openWallets(pool: pg.Pool, userIds: string[], openingBalance: big
 
 /**
  * One bet, statement for statement and transaction for transaction as the services run it
- * (services/bets/src/domain/place-bet.ts through service-kit's runIdempotent, and the wallet's
+ * (services/bets/src/domain/place-bet.ts with service-kit's idempotency steps, and the wallet's
  * takeStakeFromWallet on its own connection while the bets transaction stays open):
- *   bets:   begin; try-lock the key; read its record; lock the event FOR SHARE; insert the bet;
+ *   bets:   begin; try-lock the key; read its record and lock the event FOR SHARE (one
+ *           statement); insert the bet and the key's record (one statement);
  *   wallet:   select wallet.take_stake(user, amount, reference) (one statement, own transaction);
- *   bets:   insert the idempotency record; commit.
+ *   bets:   commit.
  */
 async function placeBetSql(betsPool: pg.Pool, walletPool: pg.Pool, userId: string, eventId: string, selection: (typeof selections)[number], stake: bigint): Promise<void> {
   const bets = await betsPool.connect();
@@ -91,29 +92,37 @@ async function placeBetSql(betsPool: pg.Pool, walletPool: pg.Pool, userId: strin
     const key = randomUUID();
     const locked = await bets.query<{ locked: boolean }>('select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as locked', [`bets.idempotency_keys:${userId}:${key}`]);
     if (!locked.rows[0]?.locked) throw new Error('idempotency lock not taken');
-    await bets.query('select "fingerprint", "response_status", "response_body", expires_at <= now() as "expired" from "bets"."idempotency_keys" where "user_id" = $1 and "key" = $2', [userId, key]);
-    const event = (
-      await bets.query<{ id: string; home_team: string; away_team: string; odds_home: number; odds_draw: number; odds_away: number }>(
-        'select * from "bets"."events" where "id" = $1 for share',
-        [eventId],
+    const found = (
+      await bets.query<{ key_fingerprint: string | null; tx_now: Date; id: string | null; home_team: string; away_team: string; odds_home: number; odds_draw: number; odds_away: number }>(
+        `select k.fingerprint as key_fingerprint, k.response_status as key_response_status, k.response_body as key_response_body,
+                k.expires_at <= now() as key_expired, now() as tx_now, e.*
+         from (select 1) as one
+         left join "bets"."idempotency_keys" k on k.user_id = $1 and k.key = $2
+         left join lateral (select * from "bets"."events" where id = $3 for share) e on true`,
+        [userId, key, eventId],
       )
     ).rows[0];
-    if (!event) throw new Error(`event ${eventId} is missing`);
-    const odds = selection === 'home' ? event.odds_home : selection === 'draw' ? event.odds_draw : event.odds_away;
+    if (!found?.id) throw new Error(`event ${eventId} is missing`);
+    if (found.key_fingerprint !== null) throw new Error('a fresh key has a record');
+    const odds = selection === 'home' ? found.odds_home : selection === 'draw' ? found.odds_draw : found.odds_away;
     const betId = randomUUID();
     const body = { amount: stake, eventId, odds, selection };
+    const fingerprint = createHash('sha256').update(PLACE_BET_OPERATION).update('\n').update(JSON.stringify({ ...body, amount: String(stake) })).digest('hex');
     await bets.query(
-      'insert into "bets"."bets" ("id", "user_id", "user_name", "event_id", "event_name", "selection", "odds", "amount", "potential_win", "status", "result", "settled_at") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning *',
-      [betId, userId, 'Bench ceiling', event.id, `${event.home_team} — ${event.away_team}`, selection, odds, stake, (stake * BigInt(odds)) / 100n, 'pending', null, null],
+      `with record as (
+         insert into "bets"."idempotency_keys" (user_id, key, fingerprint, response_status, response_body, expires_at)
+         values ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))
+       )
+       insert into "bets"."bets" (id, user_id, user_name, event_id, event_name, selection, odds, amount, potential_win, status, result, created_at, settled_at)
+       values ($7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending', null, $16, null)`,
+      [
+        userId, key, fingerprint, 201, JSON.stringify({ id: betId, status: 'pending' }), IDEMPOTENCY_RETENTION_SECONDS,
+        betId, userId, 'Bench ceiling', eventId, `${found.home_team} — ${found.away_team}`, selection, odds, stake, (stake * BigInt(odds)) / 100n, found.tx_now,
+      ],
     );
     // The wallet's debit: one statement, its own transaction (ledger.ts takeStakeFromWallet).
     const debited = await walletPool.query<{ outcome: string }>('select * from wallet.take_stake($1, $2, $3)', [userId, stake, `bet:${betId}`]);
     if (debited.rows[0]?.outcome !== 'taken') throw new Error(`wallet of ${userId} refused the stake: ${debited.rows[0]?.outcome}`);
-    const fingerprint = createHash('sha256').update(PLACE_BET_OPERATION).update('\n').update(JSON.stringify({ ...body, amount: String(stake) })).digest('hex');
-    await bets.query(
-      'insert into "bets"."idempotency_keys" ("user_id", "key", "fingerprint", "response_status", "response_body", "expires_at") values ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))',
-      [userId, key, fingerprint, 201, JSON.stringify({ id: betId, status: 'pending' }), IDEMPOTENCY_RETENTION_SECONDS],
-    );
     await bets.query('commit');
   } catch (error) {
     await bets.query('rollback').catch(() => undefined);

@@ -124,30 +124,40 @@ export function idempotencyKeyOf(request: FastifyRequest): string {
 }
 
 /**
- * Step 1, first statement of the effect's transaction: lock the key for this transaction and
- * tell whether the effect already happened (then replay its response).
+ * Step 1a, the first statement of the effect's transaction: the key's transaction-scoped lock,
+ * or 409 IDEMPOTENCY_IN_PROGRESS while another request holds it (never a wait).
  */
-export async function claimIdempotencyKey<T>(
-  trx: Transaction<unknown>,
-  store: IdempotencyStore,
-  request: IdempotentRequest,
-): Promise<IdempotencyClaim<T>> {
+export async function lockIdempotencyKey(trx: Transaction<unknown>, store: IdempotencyStore, request: Pick<IdempotentRequest, 'userId' | 'key'>): Promise<void> {
   const lockName = `${store.lockNamespace}:${request.userId}:${request.key}`;
   const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(hashtextextended(${lockName}, 0)) as locked`.execute(trx);
   if (!rows[0]?.locked) {
     throw new LudicError('IDEMPOTENCY_IN_PROGRESS', 'a request with this Idempotency-Key is still being processed; retry shortly');
   }
-  const db = tables(trx);
-  const record = await db
-    .selectFrom(store.table)
-    .select(['fingerprint', 'response_status', 'response_body', sql<boolean>`expires_at <= now()`.as('expired')])
-    .where('user_id', '=', request.userId)
-    .where('key', '=', request.key)
-    .executeTakeFirst();
+}
+
+/** A key's record as read after its lock (a caller may read it together with its own rows). */
+export interface IdempotencyRecord {
+  fingerprint: string;
+  response_status: number;
+  response_body: unknown;
+  /** Past its retention: the key is free again. */
+  expired: boolean;
+}
+
+/**
+ * Step 1b, a statement after the lock: what the record says. Same fingerprint → the first
+ * result to replay; another → 409 IDEMPOTENCY_KEY_REUSED; none, or expired (then deleted, so
+ * it cannot block the new record) → the caller performs the effect.
+ */
+export async function resolveIdempotencyRecord<T>(
+  trx: Transaction<unknown>,
+  store: IdempotencyStore,
+  request: IdempotentRequest,
+  record: IdempotencyRecord | undefined,
+): Promise<IdempotencyClaim<T>> {
   if (!record) return { replay: false };
   if (record.expired) {
-    // Past its retention the key is free again; the old record must not block the new one.
-    await db.deleteFrom(store.table).where('user_id', '=', request.userId).where('key', '=', request.key).execute();
+    await tables(trx).deleteFrom(store.table).where('user_id', '=', request.userId).where('key', '=', request.key).execute();
     return { replay: false };
   }
   if (record.fingerprint !== idempotencyFingerprint(request)) {
@@ -156,6 +166,40 @@ export async function claimIdempotencyKey<T>(
   return { replay: true, status: record.response_status, body: record.response_body as T };
 }
 
+/**
+ * Step 1, first statements of the effect's transaction: lock the key for this transaction and
+ * tell whether the effect already happened (then replay its response).
+ */
+export async function claimIdempotencyKey<T>(
+  trx: Transaction<unknown>,
+  store: IdempotencyStore,
+  request: IdempotentRequest,
+): Promise<IdempotencyClaim<T>> {
+  await lockIdempotencyKey(trx, store, request);
+  const record = await tables(trx)
+    .selectFrom(store.table)
+    .select(['fingerprint', 'response_status', 'response_body', sql<boolean>`expires_at <= now()`.as('expired')])
+    .where('user_id', '=', request.userId)
+    .where('key', '=', request.key)
+    .executeTakeFirst();
+  return resolveIdempotencyRecord<T>(trx, store, request, record);
+}
+
+/** The record of a response, as inserted (a caller may insert it in its own statement). */
+export function idempotencyRecordValues<T>(store: IdempotencyStore, request: IdempotentRequest, response: IdempotentResponse<T>) {
+  return {
+    user_id: request.userId,
+    key: request.key,
+    fingerprint: idempotencyFingerprint(request),
+    response_status: response.status,
+    // jsonb from the serialized form, so a replay is byte-for-byte what the first answer held.
+    response_body: JSON.stringify(response.body),
+    expires_at: sql<Date>`now() + make_interval(secs => ${store.retentionSeconds})`,
+  };
+}
+
+export type IdempotencyRecordValues = ReturnType<typeof idempotencyRecordValues>;
+
 /** Step 2, in the same transaction as the effect: remember its response for retries. */
 export async function recordIdempotentResult<T>(
   trx: Transaction<unknown>,
@@ -163,18 +207,7 @@ export async function recordIdempotentResult<T>(
   request: IdempotentRequest,
   response: IdempotentResponse<T>,
 ): Promise<void> {
-  await tables(trx)
-    .insertInto(store.table)
-    .values({
-      user_id: request.userId,
-      key: request.key,
-      fingerprint: idempotencyFingerprint(request),
-      response_status: response.status,
-      // jsonb from the serialized form, so a replay is byte-for-byte what the first answer held.
-      response_body: JSON.stringify(response.body),
-      expires_at: sql<Date>`now() + make_interval(secs => ${store.retentionSeconds})`,
-    })
-    .execute();
+  await tables(trx).insertInto(store.table).values(idempotencyRecordValues(store, request, response)).execute();
 }
 
 /**

@@ -3,7 +3,7 @@ import { parseOdds, type CreateEventBody, type EventStatus, type Event, type Mar
 import { LudicError } from '@ludic/service-kit';
 import type { Kysely } from 'kysely';
 import type { BetsDatabase } from '../db.js';
-import { findEvent, insertEvent, lockEvent, updateEvent } from '../repositories/events.js';
+import { findEvent, insertEvent, lockEventForUpdate, updateEvent } from '../repositories/events.js';
 import { decideStatusChange } from './event-status.js';
 import { toEvent } from './mapping.js';
 
@@ -47,7 +47,7 @@ export async function createEvent(db: Kysely<BetsDatabase>, body: CreateEventBod
 export async function updateEventOddsOrStatus(db: Kysely<BetsDatabase>, id: string, body: UpdateEventBody): Promise<Event> {
   const odds = body.odds ? oddsColumns(body.odds, 'odds') : undefined;
   const row = await db.transaction().execute(async (trx) => {
-    const event = await lockEvent(trx, id, 'update');
+    const event = await lockEventForUpdate(trx, id);
     if (!event) throw new LudicError('EVENT_NOT_FOUND', 'no such event');
     if (event.status === 'finished' || event.status === 'cancelled') {
       throw new LudicError(body.status ? 'INVALID_STATUS_TRANSITION' : 'EVENT_ALREADY_SETTLED', `the event is ${event.status}`);

@@ -1,13 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { formatOdds, parseMoney, parseOdds, potentialWin, type Bet, type PlaceBetBody } from '@ludic/contracts';
-import { LudicError, runIdempotent, type IdempotencyStore, type IdempotentResponse } from '@ludic/service-kit';
+import {
+  idempotencyRecordValues,
+  lockIdempotencyKey,
+  LudicError,
+  resolveIdempotencyRecord,
+  type IdempotencyStore,
+  type IdempotentRequest,
+  type IdempotentResponse,
+} from '@ludic/service-kit';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
 import type { FaultPoint } from '../config.js';
 import type { BetRow, BetsDatabase } from '../db.js';
-import { findBet, insertBet } from '../repositories/bets.js';
-import { lockEvent } from '../repositories/events.js';
+import { findBet, insertBetWithRecord, pendingBetRow, readBetPreconditions, type BetPreconditions } from '../repositories/bets.js';
 import { DebitRefused, WalletOutcomeUnknown, type WalletClient } from '../wallet.js';
 import { isOpenForBets } from './event-status.js';
 import { checkStake, type StakeLimits } from './limits.js';
@@ -40,11 +47,12 @@ export function stakeReference(betId: string): string {
 export const PLACE_BET_OPERATION = 'POST /api/bets';
 
 /**
- * Places a bet at the server's odds, once per Idempotency-Key. In one bets transaction: claim
- * the key, lock the event (share), check it is open and the odds are the ones the client saw,
- * record the bet, debit the wallet over HTTP (reference `bet:<id>`), record the response for
- * retries, commit. Every way this can fail after the debit may have happened ends with a void
- * of that reference; a process that dies before it can void leaves the debit to the reconciler.
+ * Places a bet at the server's odds, once per Idempotency-Key. In one bets transaction of four
+ * round trips: lock the key; read its record and lock the event (share) in one statement; check
+ * the event is open and the odds are the ones the client saw, then write the bet together with
+ * the key's record of the response; debit the wallet over HTTP (reference `bet:<id>`); commit.
+ * Every way this can fail after the debit may have happened ends with a void of that
+ * reference; a process that dies before it can void leaves the debit to the reconciler.
  */
 export async function placeBet(
   deps: PlaceBetDeps,
@@ -61,12 +69,19 @@ export async function placeBet(
   }
   const stake: Stake = { betId: randomUUID(), amount, offeredOdds };
   const progress: { debit: DebitState } = { debit: 'none' };
-  const request = { userId: bettor.userId, key: idempotencyKey, operation: PLACE_BET_OPERATION, payload: body };
+  const request: IdempotentRequest = { userId: bettor.userId, key: idempotencyKey, operation: PLACE_BET_OPERATION, payload: body };
   try {
-    return await runIdempotent(deps.db, deps.idempotency, request, async (trx) => ({
-      status: 201,
-      body: toBet(await recordBetAndDebit(trx, deps, bettor, body, stake, progress, requestId)),
-    }));
+    return await deps.db.transaction().execute(async (trx) => {
+      // Measured from the first statement of the transaction (time spent waiting for a pooled
+      // connection does not count: nothing was debited then).
+      const startedAt = Date.now();
+      await lockIdempotencyKey(trx as Transaction<unknown>, deps.idempotency, request);
+      const found = await readBetPreconditions(trx, deps.idempotency, request, body.eventId);
+      const claim = await resolveIdempotencyRecord<Bet>(trx as Transaction<unknown>, deps.idempotency, request, found.record);
+      if (claim.replay) return { status: claim.status, body: claim.body, replayed: true };
+      const bet = await recordBetAndDebit(trx, deps, { bettor, body, stake, request, found, startedAt }, progress, requestId);
+      return { status: 201, body: toBet(bet), replayed: false };
+    });
   } catch (error) {
     const reference = stakeReference(stake.betId);
     if (progress.debit === 'taken' && !(error instanceof LudicError)) {
@@ -90,20 +105,26 @@ interface Stake {
   offeredOdds: bigint;
 }
 
-/** The body of the bet transaction; `progress` tells the caller how far the debit got. */
+interface BetAttempt {
+  bettor: Bettor;
+  body: PlaceBetBody;
+  stake: Stake;
+  request: IdempotentRequest;
+  found: BetPreconditions;
+  /** When the transaction's first statement ran. */
+  startedAt: number;
+}
+
+/** The rest of the bet transaction once the key is free; `progress` tells the caller how far the debit got. */
 async function recordBetAndDebit(
   trx: Transaction<BetsDatabase>,
   deps: PlaceBetDeps,
-  bettor: Bettor,
-  body: PlaceBetBody,
-  stake: Stake,
+  attempt: BetAttempt,
   progress: { debit: DebitState },
   requestId: string,
 ): Promise<BetRow> {
-  // Measured from the first statement of the transaction (time spent waiting for a pooled
-  // connection does not count: nothing was debited then).
-  const startedAt = Date.now();
-  const event = await lockEvent(trx, body.eventId, 'share');
+  const { bettor, body, stake, found, startedAt } = attempt;
+  const event = found.event;
   if (!event) throw new LudicError('EVENT_NOT_FOUND', 'no such event');
   if (!isOpenForBets(event.status, event.starts_at, new Date())) {
     throw new LudicError('EVENT_NOT_OPEN', 'the event does not take bets now', { status: event.status, startsAt: event.starts_at.toISOString() });
@@ -115,17 +136,24 @@ async function recordBetAndDebit(
   const violation = checkStake(stake.amount, odds, deps.limits);
   if (violation) throw new LudicError(violation.code, violation.message, violation.details);
 
-  const bet = await insertBet(trx, {
-    id: stake.betId,
-    userId: bettor.userId,
-    userName: bettor.name,
-    eventId: event.id,
-    eventName: eventName(event),
-    selection: body.selection,
-    odds,
-    amount: stake.amount,
-    potentialWin: potentialWin(stake.amount, odds),
-  });
+  const bet = pendingBetRow(
+    {
+      id: stake.betId,
+      userId: bettor.userId,
+      userName: bettor.name,
+      eventId: event.id,
+      eventName: eventName(event),
+      selection: body.selection,
+      odds,
+      amount: stake.amount,
+      potentialWin: potentialWin(stake.amount, odds),
+    },
+    found.now,
+  );
+  // The response is known before the debit: it is recorded with the bet, and both commit only
+  // if the debit is taken (any failure below rolls them back together).
+  const response = { status: 201, body: toBet(bet) };
+  await insertBetWithRecord(trx, bet, deps.idempotency, idempotencyRecordValues(deps.idempotency, attempt.request, response));
 
   progress.debit = 'unknown';
   try {

@@ -3,7 +3,7 @@ import { LudicError } from '@ludic/service-kit';
 import type { Transaction } from 'kysely';
 import type { BetsDatabase, EventRow } from '../db.js';
 import { settlePendingBets, voidPendingBets } from '../repositories/bets.js';
-import { lockEvent, updateEvent } from '../repositories/events.js';
+import { lockEventForUpdate, updateEvent } from '../repositories/events.js';
 import { enqueueCredits } from '../repositories/outbox.js';
 import { decideStatusChange } from './event-status.js';
 import { toBet, toEvent } from './mapping.js';
@@ -17,7 +17,7 @@ export interface SettlementOutcome<R> {
 async function lockForSettlement(trx: Transaction<BetsDatabase>, id: string, kind: 'settle' | 'cancel'): Promise<EventRow> {
   // The update lock waits for every bet still being placed on the event (share lock), so
   // those bets are committed, and settled here, or rolled back; none can slip in afterwards.
-  const event = await lockEvent(trx, id, 'update');
+  const event = await lockEventForUpdate(trx, id);
   if (!event) throw new LudicError('EVENT_NOT_FOUND', 'no such event');
   const verdict = decideStatusChange(event.status, { kind }, { now: new Date(), startsAt: event.starts_at });
   if (!verdict.ok) throw new LudicError(verdict.code, verdict.message, { status: event.status });

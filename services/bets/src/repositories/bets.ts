@@ -1,6 +1,8 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { BetStatus, Selection } from '@ludic/contracts';
-import type { BetRow, BetsDatabase } from '../db.js';
+import type { IdempotencyRecord, IdempotencyRecordValues, IdempotencyStore } from '@ludic/service-kit';
+import type { BetRow, BetsDatabase, EventRow } from '../db.js';
+import { SCHEMA } from '../migrations/index.js';
 
 type Db = Kysely<BetsDatabase>;
 
@@ -16,25 +18,80 @@ export interface NewBet {
   potentialWin: bigint;
 }
 
-export async function insertBet(trx: Transaction<BetsDatabase>, bet: NewBet): Promise<BetRow> {
-  return trx
-    .insertInto('bets')
-    .values({
-      id: bet.id,
-      user_id: bet.userId,
-      user_name: bet.userName,
-      event_id: bet.eventId,
-      event_name: bet.eventName,
-      selection: bet.selection,
-      odds: Number(bet.odds),
-      amount: bet.amount,
-      potential_win: bet.potentialWin,
-      status: 'pending',
-      result: null,
-      settled_at: null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+/** What a bet's transaction reads in its second statement, after the key's lock. */
+export interface BetPreconditions {
+  /** The Idempotency-Key's record, if the key was used before. */
+  record: IdempotencyRecord | undefined;
+  /** The event, share-locked until the transaction ends; undefined if there is none. */
+  event: EventRow | undefined;
+  /** The transaction's timestamp (`now()`): the bet's created_at, as the column default would be. */
+  now: Date;
+}
+
+type PreconditionsRow = { [K in keyof EventRow]: EventRow[K] | null } & {
+  key_fingerprint: string | null;
+  key_response_status: number | null;
+  key_response_body: unknown;
+  key_expired: boolean | null;
+  tx_now: Date;
+};
+
+/**
+ * One round trip for what a bet needs to know before it is written: the key's record and the
+ * event under a share lock (odds, status and settlement wait for the bet to commit or roll
+ * back; bets of one event do not block one another). Runs after `lockIdempotencyKey`, in a
+ * statement of its own, so it sees whatever the key's previous holder committed.
+ */
+export async function readBetPreconditions(trx: Transaction<BetsDatabase>, store: IdempotencyStore, key: { userId: string; key: string }, eventId: string): Promise<BetPreconditions> {
+  const { rows } = await sql<PreconditionsRow>`
+    select k.fingerprint as key_fingerprint, k.response_status as key_response_status, k.response_body as key_response_body,
+           k.expires_at <= now() as key_expired, now() as tx_now, e.*
+    from (select 1) as one
+    left join ${sql.table(`${SCHEMA}.${store.table}`)} k on k.user_id = ${key.userId} and k.key = ${key.key}
+    left join lateral (select * from ${sql.table(`${SCHEMA}.events`)} where id = ${eventId} for share) e on true`.execute(trx);
+  const { key_fingerprint, key_response_status, key_response_body, key_expired, tx_now, ...event } = rows[0]!;
+  return {
+    record:
+      key_fingerprint === null
+        ? undefined
+        : { fingerprint: key_fingerprint, response_status: key_response_status!, response_body: key_response_body, expired: key_expired! },
+    event: event.id === null ? undefined : (event as EventRow),
+    now: tx_now,
+  };
+}
+
+/**
+ * Writes the bet and the Idempotency-Key record of its response in one statement. The record
+ * commits with the bet or not at all; were a concurrent first attempt to have recorded the key
+ * meanwhile, the primary key refuses this one before any money moves.
+ */
+export async function insertBetWithRecord(trx: Transaction<BetsDatabase>, row: BetRow, store: IdempotencyStore, record: IdempotencyRecordValues): Promise<void> {
+  await sql`
+    with record as (
+      insert into ${sql.table(`${SCHEMA}.${store.table}`)} (user_id, key, fingerprint, response_status, response_body, expires_at)
+      values (${record.user_id}, ${record.key}, ${record.fingerprint}, ${record.response_status}, ${record.response_body}, ${record.expires_at})
+    )
+    insert into ${sql.table(`${SCHEMA}.bets`)} (id, user_id, user_name, event_id, event_name, selection, odds, amount, potential_win, status, result, created_at, settled_at)
+    values (${row.id}, ${row.user_id}, ${row.user_name}, ${row.event_id}, ${row.event_name}, ${row.selection}, ${row.odds}, ${row.amount}, ${row.potential_win}, 'pending', null, ${row.created_at}, null)`.execute(trx);
+}
+
+/** The row of a new bet: pending, created at `createdAt` (its transaction's timestamp). */
+export function pendingBetRow(bet: NewBet, createdAt: Date): BetRow {
+  return {
+    id: bet.id,
+    user_id: bet.userId,
+    user_name: bet.userName,
+    event_id: bet.eventId,
+    event_name: bet.eventName,
+    selection: bet.selection,
+    odds: Number(bet.odds),
+    amount: bet.amount,
+    potential_win: bet.potentialWin,
+    status: 'pending',
+    result: null,
+    created_at: createdAt,
+    settled_at: null,
+  };
 }
 
 export async function findBet(db: Db, id: string): Promise<BetRow | undefined> {

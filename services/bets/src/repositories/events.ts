@@ -13,13 +13,12 @@ export async function findEvent(db: Db, id: string): Promise<EventRow | undefine
 }
 
 /**
- * Reads the event and holds it against changes until the transaction ends. A bet takes the
- * share lock so odds, status and settlement wait for it to commit or roll back (bets of the
- * same event do not block one another); settlement and admin changes take the update lock.
+ * Reads the event and locks it for an update (settlement, admin changes) until the transaction
+ * ends; bets hold it with a share lock meanwhile (`readBetPreconditions`), so a change waits for
+ * the bets in flight to commit or roll back.
  */
-export async function lockEvent(db: Db, id: string, mode: 'share' | 'update'): Promise<EventRow | undefined> {
-  const query = db.selectFrom('events').selectAll().where('id', '=', id);
-  return (mode === 'share' ? query.forShare() : query.forUpdate()).executeTakeFirst();
+export async function lockEventForUpdate(db: Db, id: string): Promise<EventRow | undefined> {
+  return db.selectFrom('events').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
 export interface EventChanges {
