@@ -11,7 +11,7 @@ import type { Random } from './prng.js';
  */
 
 /** After a fault's component is back, errors still count as caused by it for this long. */
-export const FAULT_GRACE_MS = 5_000;
+const FAULT_GRACE_MS = 5_000;
 /** How long a restarted component may take to come back before the run calls it lost. */
 const COMEBACK_BOUND_MS = 60_000;
 

@@ -11,7 +11,7 @@ import type { Random } from './prng.js';
  */
 
 /** How long a client keeps retrying one request before it gives up ("unfinished"). */
-export const CLIENT_RETRY_DEADLINE_MS = 30_000;
+const CLIENT_RETRY_DEADLINE_MS = 30_000;
 const MAX_ATTEMPTS = 200;
 /** Open events the admin keeps on the board. */
 const OPEN_EVENTS = 3;
