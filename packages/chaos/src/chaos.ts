@@ -58,6 +58,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   options.log(`seed ${options.seed}; starting a private stack in ${options.workDir}`);
   // PostgreSQL runs as the postgres user when we are root: it must be able to enter workDir.
   chmodSync(options.workDir, 0o755);
+  const bootStartedAt = Date.now();
   const stack = await startPrivateStack({
     infrastructure: { workDir: path.join(options.workDir, 'data'), databaseName: 'ludic_chaos' },
     runtime: options.runtime,
@@ -74,6 +75,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const state = createLoadState(client);
     const admin = await registerAdmin(state, stack.adminEmail);
     const plan = planFaults(random.fork(0), durationMs);
+    options.log(`stack up after ${((Date.now() - bootStartedAt) / 1000).toFixed(1)} s`);
     options.log(
       `load for ${options.durationSeconds} s with ${options.virtualUsers} virtual users; faults until ${plan.faultsEndAt / 1000} s: PostgreSQL restart at ${(plan.postgresAt / 1000).toFixed(1)} s, Redis restarts at ${plan.redisAt.map((at) => (at / 1000).toFixed(1)).join(', ')} s, SIGKILLs every 1–2.5 s`,
     );
@@ -154,6 +156,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     return report;
   } finally {
+    const stoppingAt = Date.now();
     await stack.stop();
+    options.log(`stack stopped in ${((Date.now() - stoppingAt) / 1000).toFixed(1)} s`);
   }
 }
