@@ -27,12 +27,20 @@ export type Runtime = 'dist' | 'source';
 
 export function entryCommand(service: ServiceName, entry: 'server' | 'migrate', runtime: Runtime): { command: string; args: string[] } {
   const dir = path.join(repoRoot, 'services', service);
-  if (runtime === 'dist') return { command: process.execPath, args: [path.join(dir, 'dist', `${entry}.js`)] };
+  const flags = entry === 'server' ? SERVER_NODE_FLAGS : [];
+  if (runtime === 'dist') return { command: process.execPath, args: [...flags, path.join(dir, 'dist', `${entry}.js`)] };
   return {
     command: process.execPath,
-    args: ['--import', 'tsx', '--conditions=ludic-source', path.join(dir, 'src', `${entry}.ts`)],
+    args: [...flags, '--import', 'tsx', '--conditions=ludic-source', path.join(dir, 'src', `${entry}.ts`)],
   };
 }
+
+/**
+ * Node flags of every service process, here and in the Dockerfile and systemd units alike:
+ * V8's young generation capped at 8 MiB semi-spaces instead of 16 keeps each instance's heap
+ * about 16 MiB smaller (the 150 MB budget per instance) at no measurable cost in throughput.
+ */
+export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
 
 /** What every instance of the stack shares. */
 export interface SharedServiceConfig {

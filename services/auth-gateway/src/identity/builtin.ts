@@ -25,8 +25,10 @@ const UNIQUE_VIOLATION = '23505';
  * pool opens a connection (webcrypto PBKDF2), and runs DNS lookups and file I/O. With every
  * thread hashing, a burst of logins queued a new connection's handshake behind seconds of
  * hashes until DATABASE_CONNECT_TIMEOUT_MS turned it into a 503 (scripts/bench, 64 concurrent
- * logins). So hashes hold at most all threads but one; the others wait here, in JavaScript,
- * where waiting blocks nothing else. CPU-bound on the same cores, throughput is unchanged.
+ * logins). So hashes hold at most all threads but one, and at most two: each hash in flight
+ * holds 19 MiB, and the instance's 150 MB budget has room for two. The others wait here, in
+ * JavaScript, where waiting blocks nothing else. CPU-bound on the same cores, throughput is
+ * unchanged (two instances hashing two at a time keep two cores busy).
  */
 class HashSlots {
   #free: number;
@@ -51,7 +53,7 @@ class HashSlots {
 }
 
 const threadPoolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-const hashSlots = new HashSlots(Math.max(1, threadPoolSize - 1));
+const hashSlots = new HashSlots(Math.max(1, Math.min(2, threadPoolSize - 1)));
 
 /** Users in the gateway's own `auth` schema: the default when no PocketBase is configured. */
 export class BuiltinIdentityProvider implements IdentityProvider {
