@@ -23,6 +23,31 @@ t.test('tasks of one key run one at a time, in order; other keys run alongside',
   t.equal(most, 2, 'b ran beside a');
 });
 
+t.test('with concurrency n, n tasks of one key run side by side and the next waits for a slot', async (t) => {
+  const queue = new PerKeyQueue(10, 2);
+  const gates: (() => void)[] = [];
+  const started: string[] = [];
+  const task = (name: string) => () =>
+    new Promise<string>((resolve) => {
+      started.push(name);
+      gates.push(() => resolve(name));
+    });
+  const runs = ['a1', 'a2', 'a3', 'a4'].map((name) => queue.run('a', task(name)));
+  await tick();
+  t.same(started, ['a1', 'a2'], 'two run, two wait');
+  gates.shift()!();
+  await tick();
+  await tick();
+  t.same(started, ['a1', 'a2', 'a3'], 'a finished task hands its slot to the first waiter');
+  while (gates.length > 0) {
+    gates.shift()!();
+    await tick();
+    await tick();
+  }
+  t.same(await Promise.all(runs), ['a1', 'a2', 'a3', 'a4']);
+  t.same(started, ['a1', 'a2', 'a3', 'a4'], 'in arrival order');
+});
+
 t.test('a failing task does not block the next one', async (t) => {
   const queue = new PerKeyQueue(10);
   const failed = queue.run('a', async () => {

@@ -1,37 +1,41 @@
 import { LudicError } from '@ludic/service-kit';
 
 /**
- * Runs tasks one at a time per key (here: per player, per instance). The wallet serializes a
- * player's debits anyway, so a player's bets gain nothing from running side by side; queued
- * here they wait without holding a database connection, and one player firing hundreds of
- * bets at once cannot take the whole pool from everyone else. Beyond `maxQueued` waiting
- * tasks a key is refused with 429.
+ * Runs at most `concurrency` tasks at a time per key (here: per player, per instance), the rest
+ * in arrival order. A player's debits meet on one wallet row, whose lock is held only for the
+ * wallet's one-statement debit: a few of a player's bets overlapping keep that row busy, more
+ * would only wait inside PostgreSQL holding pooled connections. Queued here they wait without
+ * one, and one player firing hundreds of bets at once cannot take the whole pool from everyone
+ * else. Beyond `maxQueued` tasks (running and waiting) a key is refused with 429.
  */
 export class PerKeyQueue {
-  readonly #tails = new Map<string, { tail: Promise<void>; size: number }>();
+  readonly #keys = new Map<string, { running: number; waiting: (() => void)[] }>();
   readonly #maxQueued: number;
+  readonly #concurrency: number;
 
-  constructor(maxQueued: number) {
+  constructor(maxQueued: number, concurrency = 1) {
     this.#maxQueued = maxQueued;
+    this.#concurrency = concurrency;
   }
 
   async run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const entry = this.#tails.get(key) ?? { tail: Promise.resolve(), size: 0 };
-    if (entry.size >= this.#maxQueued) {
+    let entry = this.#keys.get(key);
+    if (!entry) {
+      entry = { running: 0, waiting: [] };
+      this.#keys.set(key, entry);
+    }
+    if (entry.running + entry.waiting.length >= this.#maxQueued) {
       throw new LudicError('RATE_LIMITED', 'too many bets in flight; retry shortly', undefined, { 'retry-after': '1' });
     }
-    entry.size++;
-    this.#tails.set(key, entry);
-    const result = entry.tail.then(task);
-    entry.tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
+    if (entry.running < this.#concurrency) entry.running++;
+    else await new Promise<void>((resolve) => entry.waiting.push(resolve));
     try {
-      return await result;
+      return await task();
     } finally {
-      entry.size--;
-      if (entry.size === 0) this.#tails.delete(key);
+      // Hand the slot straight to the next waiter, or give it back.
+      const next = entry.waiting.shift();
+      if (next) next();
+      else if (--entry.running === 0) this.#keys.delete(key);
     }
   }
 }
