@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import type { TObject } from '@sinclair/typebox';
-import Ajv2019 from 'ajv/dist/2019.js';
+import { Ajv2019 } from 'ajv/dist/2019.js';
 import t from 'tap';
 import YAML from 'yaml';
 import {
@@ -57,7 +57,7 @@ function validator() {
   // The schema names its draft as http://…/draft/2019-09/schema# (Ajv knows the https id) and
   // still carries draft-04 `id` keywords: validate documents with it, not it against its draft.
   const ajv = new Ajv2019({ strict: false, allErrors: true, validateSchema: false });
-  return ajv.compile(withoutDraft4Ids(composeSchema));
+  return ajv.compile(withoutDraft4Ids(composeSchema) as object);
 }
 
 t.test('docker-compose.yml is valid against the Compose Specification schema', async (t) => {

@@ -42,7 +42,7 @@ ensure_pnpm() {
 install_and_build() {
   log "pnpm install --frozen-lockfile"
   (cd "$REPO_ROOT" && pnpm install --frozen-lockfile)
-  log "pnpm build (tsc -b: compiles and type-checks every package)"
+  log "pnpm build (tsc -b and the tools' typechecks: compiles and type-checks every package)"
   (cd "$REPO_ROOT" && pnpm build)
 }
 
