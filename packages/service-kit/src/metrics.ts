@@ -17,7 +17,7 @@ export interface BusinessMetrics {
   /** A bet committed (not a replay of an earlier one). */
   betPlaced(bet: { amount: string }): void;
   /** Bets a settlement or cancellation just decided (won, lost or void). */
-  betsSettled(bets: readonly { status: string; amount: string }[]): void;
+  betsSettled(totals: readonly { outcome: string; bets: number; stakes: bigint }[]): void;
   /** A deposit committed (not a replay), in minor units. */
   depositMade(amountMinor: bigint): void;
   /** The login route answered with this status. */
@@ -113,10 +113,10 @@ export function createBusinessMetrics(client: PromClient, service: Owner): Busin
       betsPlaced.inc();
       betsPlacedStake.inc(currencyUnits(parseMoney(bet.amount) ?? 0n));
     },
-    betsSettled(bets) {
-      for (const bet of bets) {
-        betsSettled.inc({ outcome: bet.status });
-        betsSettledStake.inc({ outcome: bet.status }, currencyUnits(parseMoney(bet.amount) ?? 0n));
+    betsSettled(totals) {
+      for (const total of totals) {
+        betsSettled.inc({ outcome: total.outcome }, total.bets);
+        betsSettledStake.inc({ outcome: total.outcome }, currencyUnits(total.stakes));
       }
     },
     depositMade(amountMinor) {

@@ -106,3 +106,33 @@ t.test('cancellation refunds every stake exactly once; an interrupted outbox res
   const { rows } = await system.pool.query("select count(*)::int as n from wallet.ledger_entries where reference like 'refund:%'");
   t.equal(rows[0].n, 3, 'one refund per bet');
 });
+
+t.test('an event with more winners than one statement could carry parameters for settles in one go, one payout each', async (t) => {
+  const system = await startBetsSystem(t);
+  const admin = system.admin();
+  const event = await system.createEvent();
+  // 15,000 pending bets written straight into the table: 10,000 winners would need 70,000 bind
+  // parameters as rows sent from the service (the protocol's limit is 65,535). They have no
+  // stakes behind them, so the wallet stays down and the payouts only wait in the outbox.
+  await system.stopWallet();
+  await system.pool.query(
+    `insert into bets.bets (id, user_id, user_name, event_id, event_name, selection, odds, amount, potential_win, status)
+     select gen_random_uuid(), 'bulk-' || n, 'Bulk ' || n, $1, 'Bulk event', case when n % 3 = 0 then 'away' else 'home' end, 200, 100, 200, 'pending'
+     from generate_series(1, 15000) as n`,
+    [event.id],
+  );
+  await system.call('PATCH', `/api/admin/events/${event.id}`, { player: admin, body: { status: 'live' } });
+  const settled = await system.call('POST', `/api/admin/events/${event.id}/settle`, { player: admin, body: { result: 'home' } });
+  t.equal(settled.status, 200, JSON.stringify(settled.body));
+  t.equal(settled.body.won, 10_000);
+  t.equal(settled.body.lost, 5_000);
+  const { rows } = await system.pool.query(
+    `select count(*)::int as payouts, count(distinct o.bet_id)::int as bets, coalesce(sum(o.amount), 0)::text as total,
+            count(*) filter (where o.reference <> 'payout:' || o.bet_id or o.kind <> 'payout' or o.amount <> b.potential_win or b.status <> 'won')::int as wrong
+     from bets.settlement_outbox o join bets.bets b on b.id = o.bet_id where b.event_id = $1`,
+    [event.id],
+  );
+  t.same(rows[0], { payouts: 10_000, bets: 10_000, total: '2000000', wrong: 0 }, 'one payout per winner, of its potential win, under its reference');
+  const { rows: left } = await system.pool.query("select count(*)::int as n from bets.bets where event_id = $1 and status = 'pending'", [event.id]);
+  t.equal(left[0].n, 0, 'no bet left pending');
+});

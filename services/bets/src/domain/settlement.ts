@@ -1,17 +1,21 @@
-import type { Bet, CancelResult, Selection, SettleEventBody, SettleResult } from '@ludic/contracts';
+import type { CancelResult, Selection, SettleEventBody, SettleResult } from '@ludic/contracts';
 import { LudicError } from '@ludic/service-kit';
 import type { Transaction } from 'kysely';
 import type { BetsDatabase, EventRow } from '../db.js';
-import { settlePendingBets, voidPendingBets } from '../repositories/bets.js';
+import { settlePendingBets, voidPendingBets, type SettledTotal } from '../repositories/bets.js';
 import { lockEventForUpdate, updateEvent } from '../repositories/events.js';
-import { enqueueCredits } from '../repositories/outbox.js';
 import { decideStatusChange } from './event-status.js';
-import { toBet, toEvent } from './mapping.js';
+import { toEvent } from './mapping.js';
 
-/** What a settlement changed, for the response and the notifications sent after commit. */
+/** What a settlement changed: the response, and for after the commit the event and its totals. */
 export interface SettlementOutcome<R> {
   result: R;
-  settledBets: Bet[];
+  eventId: string;
+  totals: SettledTotal[];
+}
+
+function countOf(totals: readonly SettledTotal[], outcome: SettledTotal['outcome']): number {
+  return totals.find((total) => total.outcome === outcome)?.bets ?? 0;
 }
 
 async function lockForSettlement(trx: Transaction<BetsDatabase>, id: string, kind: 'settle' | 'cancel'): Promise<EventRow> {
@@ -33,26 +37,14 @@ export async function settleEvent(trx: Transaction<BetsDatabase>, id: string, bo
   await lockForSettlement(trx, id, 'settle');
   const result: Selection = body.result;
   const event = await updateEvent(trx, id, { status: 'finished', result, ...(body.score ? { score: body.score } : {}), settled: true });
-  const bets = await settlePendingBets(trx, id, result);
-  const winners = bets.filter((bet) => bet.status === 'won');
-  await enqueueCredits(
-    trx,
-    winners.map((bet) => ({ betId: bet.id, userId: bet.user_id, kind: 'payout' as const, amount: bet.potential_win })),
-  );
-  return {
-    result: { event: toEvent(event), won: winners.length, lost: bets.length - winners.length },
-    settledBets: bets.map(toBet),
-  };
+  const totals = await settlePendingBets(trx, id, result);
+  return { result: { event: toEvent(event), won: countOf(totals, 'won'), lost: countOf(totals, 'lost') }, eventId: id, totals };
 }
 
 /** Cancels the event: every pending bet void and its stake queued for refund, in one transaction. */
 export async function cancelEvent(trx: Transaction<BetsDatabase>, id: string): Promise<SettlementOutcome<CancelResult>> {
   await lockForSettlement(trx, id, 'cancel');
   const event = await updateEvent(trx, id, { status: 'cancelled', settled: true });
-  const bets = await voidPendingBets(trx, id);
-  await enqueueCredits(
-    trx,
-    bets.map((bet) => ({ betId: bet.id, userId: bet.user_id, kind: 'refund' as const, amount: bet.amount })),
-  );
-  return { result: { event: toEvent(event), voided: bets.length }, settledBets: bets.map(toBet) };
+  const totals = await voidPendingBets(trx, id);
+  return { result: { event: toEvent(event), voided: countOf(totals, 'void') }, eventId: id, totals };
 }

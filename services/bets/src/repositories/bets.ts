@@ -123,30 +123,56 @@ export async function listUserBets(db: Db, userId: string, filter: BetListFilter
   return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
 }
 
-/** Marks every pending bet of the event won or lost by `result`; returns the settled bets. */
-export async function settlePendingBets(trx: Transaction<BetsDatabase>, eventId: string, result: Selection): Promise<BetRow[]> {
-  return trx
-    .updateTable('bets')
-    .set({
-      status: sql<'won' | 'lost'>`case when selection = ${result} then 'won' else 'lost' end`,
-      result,
-      settled_at: sql<Date>`now()`,
-    })
-    .where('event_id', '=', eventId)
-    .where('status', '=', 'pending')
-    .returningAll()
-    .execute();
+/** How many bets a settlement decided with one outcome, and their stakes (minor units). */
+export interface SettledTotal {
+  outcome: 'won' | 'lost' | 'void';
+  bets: number;
+  stakes: bigint;
 }
 
-/** Marks every pending bet of the event void; returns them. */
-export async function voidPendingBets(trx: Transaction<BetsDatabase>, eventId: string): Promise<BetRow[]> {
-  return trx
-    .updateTable('bets')
-    .set({ status: 'void', settled_at: sql<Date>`now()` })
-    .where('event_id', '=', eventId)
-    .where('status', '=', 'pending')
-    .returningAll()
-    .execute();
+const SETTLED_TOTALS = sql`select status as outcome, count(*)::int as bets, coalesce(sum(amount), 0)::bigint as stakes from settled group by status`;
+
+/**
+ * Marks every pending bet of the event won or lost and queues one payout per winner in the
+ * outbox (reference `payout:<betId>`), in ONE statement: however many bets the event has, none
+ * of them passes through this process (no parameter limit, no memory that grows with the
+ * event). Returns the totals by outcome.
+ */
+export async function settlePendingBets(trx: Transaction<BetsDatabase>, eventId: string, result: Selection): Promise<SettledTotal[]> {
+  const { rows } = await sql<SettledTotal>`
+    with settled as (
+      update ${sql.table(`${SCHEMA}.bets`)}
+      set status = case when selection = ${result} then 'won' else 'lost' end, result = ${result}, settled_at = now()
+      where event_id = ${eventId} and status = 'pending'
+      returning id, user_id, status, amount, potential_win
+    ), payouts as (
+      insert into ${sql.table(`${SCHEMA}.settlement_outbox`)} (bet_id, user_id, kind, amount, reference)
+      select id, user_id, 'payout', potential_win, 'payout:' || id from settled where status = 'won'
+    )
+    ${SETTLED_TOTALS}`.execute(trx);
+  return rows;
+}
+
+/** Marks every pending bet of the event void and queues the refund of each stake (`refund:<betId>`), in one statement. */
+export async function voidPendingBets(trx: Transaction<BetsDatabase>, eventId: string): Promise<SettledTotal[]> {
+  const { rows } = await sql<SettledTotal>`
+    with settled as (
+      update ${sql.table(`${SCHEMA}.bets`)} set status = 'void', settled_at = now()
+      where event_id = ${eventId} and status = 'pending'
+      returning id, user_id, status, amount
+    ), refunds as (
+      insert into ${sql.table(`${SCHEMA}.settlement_outbox`)} (bet_id, user_id, kind, amount, reference)
+      select id, user_id, 'refund', amount, 'refund:' || id from settled
+    )
+    ${SETTLED_TOTALS}`.execute(trx);
+  return rows;
+}
+
+/** One page of an event's decided bets in id order, after `afterId`: for notifying bettors in bounded batches. */
+export async function decidedBetsPage(db: Db, eventId: string, afterId: string | undefined, limit: number): Promise<BetRow[]> {
+  let query = db.selectFrom('bets').selectAll().where('event_id', '=', eventId).where('status', '<>', 'pending').orderBy('id').limit(limit);
+  if (afterId !== undefined) query = query.where('id', '>', afterId);
+  return query.execute();
 }
 
 /** Which of these bet ids exist (committed). */

@@ -3,35 +3,7 @@ import type { BetsDatabase, OutboxKind, OutboxRow } from '../db.js';
 
 type Db = Kysely<BetsDatabase>;
 
-export interface NewCredit {
-  betId: string;
-  userId: string;
-  kind: OutboxKind;
-  amount: bigint;
-}
-
-/** The wallet reference of a bet's payout or refund; the wallet applies each reference once. */
-export function creditReference(kind: OutboxKind, betId: string): string {
-  return `${kind}:${betId}`;
-}
-
-export async function enqueueCredits(trx: Transaction<BetsDatabase>, credits: NewCredit[]): Promise<void> {
-  if (credits.length === 0) return;
-  await trx
-    .insertInto('settlement_outbox')
-    .values(
-      credits.map((credit) => ({
-        bet_id: credit.betId,
-        user_id: credit.userId,
-        kind: credit.kind,
-        amount: credit.amount,
-        reference: creditReference(credit.kind, credit.betId),
-        delivered_at: null,
-        last_error: null,
-      })),
-    )
-    .execute();
-}
+/** Rows are written by settlement (`settlePendingBets`, `voidPendingBets`: reference `payout:<betId>` or `refund:<betId>`, applied once by the wallet). */
 
 /**
  * Claims up to `limit` due credits for this worker: their next attempt moves `leaseMs` into

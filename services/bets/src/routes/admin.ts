@@ -1,20 +1,34 @@
 import { publicRoutes } from '@ludic/contracts';
 import { contractRoute, type ServiceApp } from '@ludic/service-kit';
 import { createEvent, updateEventOddsOrStatus } from '../domain/events-admin.js';
+import { toBet } from '../domain/mapping.js';
 import { cancelEvent, settleEvent, type SettlementOutcome } from '../domain/settlement.js';
+import { decidedBetsPage } from '../repositories/bets.js';
 import type { BetsRuntime } from '../runtime.js';
 import { publishSettledBets } from '../streams.js';
+
+/** Settled bets read and announced per round trip after a settlement. */
+const NOTIFICATION_PAGE = 1000;
 
 /** Admin routes: create events, change odds and status, settle and cancel. */
 export function adminRoutes(app: ServiceApp, runtime: BetsRuntime): void {
   const { db, cache, workers } = runtime;
 
-  /** After a settlement commits: every cache drops, bettors hear, the outbox starts paying now. */
+  /**
+   * After a settlement commits: every cache drops, the outbox starts paying now, and bettors
+   * hear, page by page (an event's bets never all sit in memory at once).
+   */
   const afterSettlement = async <R>(outcome: SettlementOutcome<R>): Promise<R> => {
     await cache.announceChange();
-    await publishSettledBets(app.redis, outcome.settledBets, app.log);
-    app.businessMetrics.betsSettled(outcome.settledBets);
+    app.businessMetrics.betsSettled(outcome.totals);
     void workers.outbox.runOnce();
+    let after: string | undefined;
+    for (;;) {
+      const page = await decidedBetsPage(db, outcome.eventId, after, NOTIFICATION_PAGE);
+      await publishSettledBets(app.redis, page.map(toBet), app.log);
+      if (page.length < NOTIFICATION_PAGE) break;
+      after = page[page.length - 1]!.id;
+    }
     return outcome.result;
   };
 
