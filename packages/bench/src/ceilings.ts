@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { repoRoot } from '@ludic/stack';
+import { repoRoot, runToCompletion } from '@ludic/stack';
 import { benchScriptCommand } from './stack.js';
 
 export interface CeilingResult {
@@ -179,18 +178,9 @@ export async function betSqlCeiling(options: BetSqlOptions): Promise<CeilingResu
  */
 export async function argon2Ceiling(options: { concurrency: number; threads: number; durationSeconds: number }): Promise<CeilingResult> {
   const { command, args } = benchScriptCommand('argon2-ceiling.ts');
-  const child = spawn(command, args, {
+  const { code, stdout, stderr } = await runToCompletion(command, args, {
     cwd: repoRoot,
     env: { ...process.env, UV_THREADPOOL_SIZE: String(options.threads), CONCURRENCY: String(options.concurrency), DURATION_MS: String(options.durationSeconds * 1000) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (exitCode) => resolve(exitCode ?? 1));
   });
   if (code !== 0) throw new Error(`argon2 ceiling exited with ${code}: ${stderr}`);
   const { latencies, elapsedMs } = JSON.parse(stdout) as { latencies: number[]; elapsedMs: number };

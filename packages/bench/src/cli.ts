@@ -10,17 +10,14 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { repoRoot } from '@ludic/stack';
+import { integerOption, repoRoot } from '@ludic/stack';
 import { renderTable, runBench } from './bench.js';
 import { benchFailures } from './verdict.js';
 
 const usage = 'usage: scripts/bench [--duration seconds] [--connections n] [--users n] [--pool-size n] [--quick] [--output dir]';
 
-function positiveInteger(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`--${name} must be a positive integer\n${usage}`);
-  return parsed;
+function positiveInteger(value: string | undefined, name: string, fallback: number, minimum = 1): number {
+  return integerOption(value, name, fallback, usage, minimum);
 }
 
 async function main(): Promise<number> {

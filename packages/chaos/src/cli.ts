@@ -11,17 +11,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { repoRoot } from '@ludic/stack';
+import { integerOption, repoRoot } from '@ludic/stack';
 import { runChaos } from './chaos.js';
 import { renderSummary } from './report.js';
 
 const usage = 'usage: scripts/chaos [--duration seconds] [--seed n] [--users n] [--max-recovery seconds] [--output dir]';
 
 function positiveInteger(value: string | undefined, name: string, fallback: number, minimum = 1): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < minimum) throw new Error(`--${name} must be an integer ≥ ${minimum}\n${usage}`);
-  return parsed;
+  return integerOption(value, name, fallback, usage, minimum);
 }
 
 async function main(): Promise<number> {

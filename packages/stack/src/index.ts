@@ -1,7 +1,7 @@
 export { repoRoot, localStackDir } from './paths.js';
 export { getFreePort, getFreePorts, isPortFree } from './ports.js';
 export { waitFor, waitForHttp, type WaitOptions } from './wait.js';
-export { spawnLogged, stopChild, stopPid, isAlive, logTail } from './processes.js';
+export { spawnLogged, stopChild, stopPid, isAlive, logTail, runToCompletion, integerOption } from './processes.js';
 export { startPostgres, stopPostgres, isPostgresRunning, ensureDatabase, type PostgresServer, type PostgresOptions } from './postgres.js';
 export { startRedis, renderRedisConfig, pingRedis, redisUrl, type RedisServer, type RedisConfigOptions } from './redis.js';
 export { renderNginxConfig, loadNginxTemplate, nginxTemplatePath, defaultPerIpLimits, type NginxConfigOptions, type EdgeUpstreams, type PerIpLimits } from './nginx-config.js';

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -6,7 +5,7 @@ import { startNginx } from './nginx.js';
 import { repoRoot } from './paths.js';
 import { getFreePorts } from './ports.js';
 import { ensureDatabase, startPostgres, stopPostgres, type PostgresOptions } from './postgres.js';
-import { logTail } from './processes.js';
+import { logTail, runToCompletion } from './processes.js';
 import { startRedis, type RedisConfigOptions, type RedisServer } from './redis.js';
 import { generateJwtSigningKey } from './secrets.js';
 import { runMigrations, services, startServiceInstance, type Runtime, type ServiceInstance, type ServiceName, type SharedServiceConfig } from './services.js';
@@ -78,15 +77,8 @@ export async function runServiceCommand(
   extraEnv: Record<string, string> = {},
 ): Promise<{ code: number; output: string }> {
   const { command, args } = serviceCommand(service, name, runtime);
-  const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, DATABASE_URL: databaseUrl, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (exitCode) => resolve(exitCode ?? 1));
-  });
-  return { code, output };
+  const { code, stdout, stderr } = await runToCompletion(command, args, { cwd: repoRoot, env: { ...process.env, DATABASE_URL: databaseUrl, ...extraEnv } });
+  return { code, output: stdout + stderr };
 }
 
 async function isReady(instance: ServiceInstance): Promise<boolean> {

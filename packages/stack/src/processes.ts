@@ -34,6 +34,31 @@ export function spawnLogged(options: SpawnLoggedOptions): ChildProcess {
   }
 }
 
+/** Runs a command to completion; its exit code (1 if killed) and what it wrote to stdout and stderr. */
+export async function runToCompletion(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (exitCode) => resolve(exitCode ?? 1));
+  });
+  return { code, stdout, stderr };
+}
+
+/**
+ * An integer command-line option (`--name`) of at least `minimum`, or `fallback` when absent;
+ * otherwise an error that quotes the tool's usage line.
+ */
+export function integerOption(value: string | undefined, name: string, fallback: number, usage: string, minimum = 1): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < minimum) throw new Error(`--${name} must be an integer ≥ ${minimum}\n${usage}`);
+  return parsed;
+}
+
 /** The last `lines` lines of a log file, for error messages. */
 export function logTail(logFile: string, lines = 30): string {
   if (!existsSync(logFile)) return `(no log at ${logFile})`;
