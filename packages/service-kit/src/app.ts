@@ -167,7 +167,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   // ioredis reports every failed reconnect; one line per outage is enough.
   app.redis.on('error', (err: Error) => app.log.debug({ err }, 'redis connection error'));
 
-  await installAccessControl(app, options.access);
+  await installAccessControl(app, service, options.access);
 
   await app.register(fastifyMetrics, {
     endpoint: '/metrics',

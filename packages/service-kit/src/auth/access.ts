@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import { LudicError } from '../errors.js';
 import type { TokenVerifyConfig } from './config.js';
 import { RevocationList } from './revocation.js';
+import { UserRateLimiter } from './user-rate-limit.js';
 import { createTokenVerifier, TokenRejected, type TokenVerifier } from './verifier.js';
 
 /** What `createServiceApp` needs to enforce the routes' `access`. */
@@ -59,11 +60,11 @@ export function rateLimitedError(ttlMs: number): LudicError {
 }
 
 /**
- * Decorates the app with its access machinery and the Redis-backed rate limiter (limits hold
- * across instances; while Redis is down requests are not limited rather than refused), and
- * refuses, at start, routes it could not enforce.
+ * Decorates the app with its access machinery and the per-user budget (held across instances
+ * through Redis; see UserRateLimiter), and refuses, at start, routes it could not enforce.
+ * `@fastify/rate-limit` stays registered for routes with their own limits (login, register).
  */
-export async function installAccessControl(app: FastifyInstance, options: AccessControlOptions = {}): Promise<void> {
+export async function installAccessControl(app: FastifyInstance, service: string, options: AccessControlOptions = {}): Promise<void> {
   await app.register(fastifyRateLimit, {
     global: false,
     redis: app.redis,
@@ -72,13 +73,18 @@ export async function installAccessControl(app: FastifyInstance, options: Access
     errorResponseBuilder: (_request, context) => rateLimitedError(context.ttl),
   });
   // One budget per user over all of this service's user routes (not one per route).
-  const userLimiter: onRequestHookHandler | undefined = options.userRateLimit
-    ? (app.rateLimit({
-        max: options.userRateLimit.max,
-        timeWindow: options.userRateLimit.windowMs,
-        keyGenerator: (request) => `user:${request.user.sub}`,
-      }) as onRequestHookHandler)
-    : undefined;
+  let userLimiter: onRequestHookHandler | undefined;
+  if (options.userRateLimit) {
+    const limiter = new UserRateLimiter(app.redis, { ...options.userRateLimit, keyPrefix: `ludic:rate:${service}:user:` });
+    userLimiter = async (request) => {
+      const admission = await limiter.admit(request.user.sub);
+      if (!admission.allowed) throw rateLimitedError(admission.retryAfterMs);
+    };
+    app.addHook('onClose', async () => {
+      await limiter.flush().catch(() => undefined);
+      limiter.stop();
+    });
+  }
   const revocations = options.tokens ? new RevocationList(app.redis, app.log) : undefined;
   app.decorate('accessControl', {
     verifier: options.tokens ? createTokenVerifier(options.tokens) : undefined,
