@@ -1,6 +1,7 @@
 import { parseMoney } from '@ludic/contracts';
 import { createDatabase, createServiceApp, databaseOptionsFrom, userRateLimitFrom, idempotencyStore, purgeExpiredIdempotencyRecords, type ServiceApp } from '@ludic/service-kit';
 import type { FastifyServerOptions } from 'fastify';
+import { BalanceCache } from './balance-cache.js';
 import type { WalletConfig } from './config.js';
 import type { WalletDatabase } from './db.js';
 import { SCHEMA } from './migrations/index.js';
@@ -35,6 +36,7 @@ export async function buildApp(config: WalletConfig, options: BuildOptions = {})
 
   const ctx: WalletContext = {
     db: database.db,
+    cache: new BalanceCache(app.redis, app.log, { ttlMs: config.BALANCE_CACHE_TTL_MS, namespace: new URL(config.DATABASE_URL).pathname.slice(1) || 'default' }),
     settings: { currency: config.CURRENCY, openingBalance: minorUnits('OPENING_BALANCE', config.OPENING_BALANCE) },
     deposits: {
       enabled: config.DEPOSITS_ENABLED,

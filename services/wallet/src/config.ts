@@ -17,6 +17,12 @@ export const WalletConfigSchema = Type.Object({
   /** The demo top-up can be switched off (403 DEPOSITS_DISABLED). */
   DEPOSITS_ENABLED: Type.Boolean({ default: true }),
   DEPOSIT_MAX: MoneySetting('10000.00', 'Largest single deposit.'),
+  /**
+   * How long GET /api/wallet answers live in Redis (see balance-cache.ts). A movement that Redis
+   * could not hear waits this long (plus 250 ms) before answering, so keep it under bets'
+   * WALLET_TIMEOUT_MS.
+   */
+  BALANCE_CACHE_TTL_MS: Type.Integer({ minimum: 1000, maximum: 60_000, default: 1000 }),
   DEPOSIT_DAILY_MAX: MoneySetting('50000.00', 'Most a wallet may receive in deposits over any 24 hours.'),
 });
 export type WalletConfig = Static<typeof WalletConfigSchema>;

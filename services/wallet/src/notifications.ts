@@ -1,14 +1,11 @@
 import { formatMoney, notificationChannel, type Notification } from '@ludic/contracts';
-import type { ServiceApp } from '@ludic/service-kit';
 
 /**
- * Tells the user's open streams about a new balance. Called after the commit and best effort:
- * the money has moved whether or not Redis hears about it, so a failure is logged, never thrown,
- * and never awaited by the request.
+ * What tells the user's open streams about a new balance; published by the balance cache's
+ * finish, after the commit and in the same Redis call. Best effort: the money has moved whether
+ * or not Redis hears about it.
  */
-export function publishBalance(app: ServiceApp, userId: string, balance: bigint): void {
+export function balanceNotification(userId: string, balance: bigint): { channel: string; message: string } {
   const message: Notification = { type: 'wallet.updated', data: { balance: formatMoney(balance) } };
-  app.redis.publish(notificationChannel(userId), JSON.stringify(message)).catch((err: unknown) => {
-    app.log.warn({ err, userId }, 'wallet.updated notification not published');
-  });
+  return { channel: notificationChannel(userId), message: JSON.stringify(message) };
 }

@@ -26,6 +26,25 @@ export async function findWalletByUser(db: Db | Trx, userId: string): Promise<Wa
   return db.selectFrom('wallets').selectAll().where('user_id', '=', userId).executeTakeFirst();
 }
 
+/**
+ * The wallet and its version, the entry_no of its latest entry, read in one snapshot: what the
+ * balance cache stores the answer under.
+ */
+export async function findWalletWithVersion(db: Db, userId: string): Promise<(WalletRow & { version: bigint | null }) | undefined> {
+  return db
+    .selectFrom('wallets')
+    .selectAll('wallets')
+    .select((eb) =>
+      eb
+        .selectFrom('ledger_entries')
+        .whereRef('ledger_entries.wallet_id', '=', 'wallets.id')
+        .select((e) => e.fn.max('ledger_entries.entry_no').as('entry_no'))
+        .as('version'),
+    )
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+}
+
 /** Inserts the wallet unless it exists; returns it only when this call created it. */
 export async function insertWalletIfMissing(trx: Trx, userId: string, balance: bigint, currency: string): Promise<WalletRow | undefined> {
   return trx

@@ -1,17 +1,15 @@
 import { formatMoney, internalRoutes } from '@ludic/contracts';
 import { contractRoute, LudicError, type ServiceApp } from '@ludic/service-kit';
 import { assertCallerReference, creditWallet, positiveAmount, takeStakeFromWallet, toLedgerEntry, voidDebit, type Movement } from '../ledger.js';
-import { publishBalance } from '../notifications.js';
+import { balanceNotification } from '../notifications.js';
 import { findOwnedEntries, findOwnedEntriesByKind } from '../repository.js';
 import { reversalReference } from '../ledger.js';
 import type { WalletContext } from './context.js';
 
 /** Service-to-service routes for bets: `x-internal-token` enforced by contractRoute. */
 export function registerInternalRoutes(app: ServiceApp, ctx: WalletContext): void {
-  const answer = (movement: Movement) => {
-    if (movement.moved) publishBalance(app, movement.userId, movement.balance);
-    return { entryId: movement.entry.id, balance: formatMoney(movement.balance) };
-  };
+  const answer = (movement: Movement) => ({ entryId: movement.entry.id, balance: formatMoney(movement.balance) });
+  const itself = (movement: Movement) => movement;
 
   app.route({
     ...contractRoute(internalRoutes.debit),
@@ -19,8 +17,7 @@ export function registerInternalRoutes(app: ServiceApp, ctx: WalletContext): voi
       const { userId, reference } = request.body;
       const amount = positiveAmount(request.body.amount);
       assertCallerReference(reference);
-      const movement = await takeStakeFromWallet(ctx.db, { userId, amount, reference }, ctx.settings);
-      return answer(movement);
+      return answer(await ctx.cache.move(userId, () => takeStakeFromWallet(ctx.db, { userId, amount, reference }, ctx.settings), itself));
     },
   });
 
@@ -30,8 +27,8 @@ export function registerInternalRoutes(app: ServiceApp, ctx: WalletContext): voi
       const { userId, reference, type } = request.body;
       const amount = positiveAmount(request.body.amount);
       assertCallerReference(reference);
-      const movement = await ctx.db.transaction().execute((trx) => creditWallet(trx, { userId, amount, reference, type }, ctx.settings));
-      return answer(movement);
+      const credit = () => ctx.db.transaction().execute((trx) => creditWallet(trx, { userId, amount, reference, type }, ctx.settings));
+      return answer(await ctx.cache.move(userId, credit, itself));
     },
   });
 
@@ -40,8 +37,17 @@ export function registerInternalRoutes(app: ServiceApp, ctx: WalletContext): voi
     handler: async (request) => {
       const { reference } = request.body;
       assertCallerReference(reference);
-      const outcome = await ctx.db.transaction().execute((trx) => voidDebit(trx, reference));
-      if (outcome.reversal) publishBalance(app, outcome.reversal.userId, outcome.reversal.balance);
+      // Whose wallet it is shows only inside the transaction: no mark, so the finish (or, when
+      // Redis cannot hear it, the wait) is what keeps the cached balance honest.
+      let outcome;
+      try {
+        outcome = await ctx.db.transaction().execute((trx) => voidDebit(trx, reference));
+      } catch (error) {
+        if (!(error instanceof LudicError)) await ctx.cache.uncertain(undefined);
+        throw error;
+      }
+      const { reversal } = outcome;
+      if (reversal) await ctx.cache.finish(reversal.userId, undefined, reversal.entry.entry_no, balanceNotification(reversal.userId, reversal.balance));
       return { voided: outcome.voided };
     },
   });
