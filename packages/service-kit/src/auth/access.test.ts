@@ -199,3 +199,17 @@ t.test('the per-user API limit holds across instances and routes: 429 RATE_LIMIT
   t.equal((await one.inject({ method: 'GET', url: '/user', headers: bearer(signTestToken(key).token) })).statusCode, 200, 'another user is not affected');
   t.equal((await one.inject({ method: 'GET', url: '/user' })).statusCode, 401, 'anonymous requests are refused before counting');
 });
+
+t.test('a remembered token stops working when it expires, and a tampered copy of it is not remembered', async (t) => {
+  const key = generateSigningKey();
+  const app = await buildApp(t, [key]);
+  const { token } = signTestToken(key, { expiresIn: 2 });
+  t.equal((await app.inject({ method: 'GET', url: '/user', headers: bearer(token) })).statusCode, 200, 'verified and remembered');
+  t.equal((await app.inject({ method: 'GET', url: '/user', headers: bearer(token) })).statusCode, 200, 'served from memory');
+  const [header, payload, signature] = token.split('.');
+  const forged = `${header}.${b64({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), role: 'admin' })}.${signature}`;
+  t.equal((await app.inject({ method: 'GET', url: '/admin', headers: bearer(forged) })).statusCode, 401, 'another text is verified afresh');
+  // Past exp plus the configured clock tolerance (5 s by default).
+  await new Promise((resolve) => setTimeout(resolve, 7_200));
+  t.equal((await app.inject({ method: 'GET', url: '/user', headers: bearer(token) })).statusCode, 401, 'refused once expired');
+});

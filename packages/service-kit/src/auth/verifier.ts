@@ -17,7 +17,7 @@ export interface TokenVerifier {
 }
 
 export interface TokenVerifierOptions {
-  /** Verified tokens remembered (per key) so a busy client costs one signature check per token. */
+  /** Verified tokens remembered so a busy client costs one signature check per token; 0: none. */
   cacheSize?: number;
 }
 
@@ -70,8 +70,15 @@ export function createTokenVerifier(config: TokenVerifyConfig, options: TokenVer
       }),
     ]),
   );
+  // A busy client presents the same token on every request: a verified token is remembered by
+  // its exact text until its exp, so a repeat costs one Map lookup (not a header parse, a
+  // SHA-256 of the token for fast-jwt's own cache and its checks). First in, first out.
+  const verified = new Map<string, { claims: AccessClaims; expiresAt: number }>();
+  const capacity = options.cacheSize ?? 10_000;
   return {
     verify(token) {
+      const known = verified.get(token);
+      if (known && known.expiresAt > Date.now()) return known.claims;
       const { kid, alg } = decodeHeader(token);
       if (alg !== ACCESS_TOKEN_ALGORITHM) throw new TokenRejected(`algorithm ${String(alg)} not allowed`);
       const verifier = verifiers.get(kid);
@@ -83,7 +90,12 @@ export function createTokenVerifier(config: TokenVerifyConfig, options: TokenVer
         throw new TokenRejected(error instanceof TokenError ? error.code : 'unverifiable');
       }
       assertClaims(payload);
-      return payload;
+      const claims = Object.freeze(payload);
+      if (capacity > 0) {
+        if (verified.size >= capacity) verified.delete(verified.keys().next().value!);
+        verified.set(token, { claims, expiresAt: claims.exp * 1000 });
+      }
+      return claims;
     },
   };
 }
