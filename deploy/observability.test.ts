@@ -138,10 +138,15 @@ t.test('metrics, dashboards and request ids on a running stack', async (t) => {
         .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as { reqId?: string; service?: string; msg?: string; req?: { url?: string } })
         .filter((entry) => entry.reqId === traceId);
-    const inBets = logged('bets');
-    const inWallet = logged('wallet');
-    t.ok(inBets.some((entry) => entry.service === 'bets' && entry.req?.url === '/api/bets'), 'bets logged the bet under the id');
-    t.ok(inWallet.some((entry) => entry.service === 'wallet' && entry.req?.url === '/internal/wallet/debit'), 'the wallet logged the debit under the same id');
+    // Lines are written at most 250 ms after they are logged (LOG_BUFFER_BYTES).
+    const inBets = await waitFor(async () => logged('bets').some((entry) => entry.service === 'bets' && entry.req?.url === '/api/bets'), {
+      what: 'the bet in the bets log', timeoutMs: 5_000,
+    });
+    const inWallet = await waitFor(async () => logged('wallet').some((entry) => entry.service === 'wallet' && entry.req?.url === '/internal/wallet/debit'), {
+      what: 'the debit in the wallet log', timeoutMs: 5_000,
+    });
+    t.ok(inBets, 'bets logged the bet under the id');
+    t.ok(inWallet, 'the wallet logged the debit under the same id');
   });
 
   await t.test('the committed Prometheus config scrapes every instance and feeds every dashboard query', async (t) => {

@@ -18,7 +18,7 @@ import { serverIdOf, type BaseConfig } from './config.js';
 import type { Database } from './database.js';
 import { isTransientDatabaseError, withTimeout } from './database.js';
 import { envelope, LudicError } from './errors.js';
-import { loggerOptions, OneLinePerRequest } from './logger.js';
+import { createLogger, OneLinePerRequest } from './logger.js';
 import { registerServiceMetrics } from './metrics.js';
 import { registerOpenApi, SERVICE_DOCUMENT_PATH } from './openapi.js';
 import { validatorCompiler } from './validation.js';
@@ -75,8 +75,9 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   const { config, service, database } = options;
   const serverId = serverIdOf(service, config);
 
+  const stdoutLog = options.logger === undefined ? createLogger({ level: config.LOG_LEVEL, service, serverId, bufferBytes: config.LOG_BUFFER_BYTES }) : undefined;
   const app = Fastify({
-    logger: options.logger ?? loggerOptions({ level: config.LOG_LEVEL, service, serverId }),
+    ...(stdoutLog ? { loggerInstance: stdoutLog.logger } : { logger: options.logger }),
     logController: new OneLinePerRequest(),
     trustProxy: config.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -179,6 +180,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   app.decorate('businessMetrics', registerServiceMetrics(app.metrics.client, service));
 
   app.addHook('onClose', async () => database.close());
+  // Last, so the lines of the shutdown itself are written.
+  if (stdoutLog) app.addHook('onClose', async () => stdoutLog.flush());
 
   const checks: Record<string, ReadinessCheck> = {
     postgres: (ms) => database.ping(ms),

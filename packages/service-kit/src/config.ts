@@ -20,6 +20,8 @@ export const BaseConfig = {
   /** Shown in `x-served-by` and logs; defaults to `<service>-<hostname>-<port>`. */
   SERVER_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' })),
   LOG_LEVEL: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  /** Log lines gathered before a write (also written every 250 ms); 0 writes each line at once. See logger.ts. */
+  LOG_BUFFER_BYTES: Type.Integer({ minimum: 0, maximum: 65_536, default: 4096 }),
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   /** How long a request may wait for a pooled database connection before it gets a 503. */

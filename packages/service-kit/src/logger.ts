@@ -1,5 +1,5 @@
-import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { LoggerOptions } from 'pino';
+import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
+import { pino, type LoggerOptions } from 'pino';
 
 /**
  * JSON logs with the service and instance on every line. Secrets never reach a log: auth
@@ -43,4 +43,26 @@ export class OneLinePerRequest extends LogController {
     if (error) reply.log.error({ req, res: { statusCode: reply.statusCode }, err: error, responseTime: reply.elapsedTime }, 'request errored');
     else reply.log.info({ req, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed');
   }
+}
+
+/**
+ * The service's logger on stdout. With `bufferBytes` > 0 lines are gathered and written when
+ * that many are pending or every 250 ms, whichever comes first, and flushed at exit (normal or
+ * after an uncaught error): under load one write(2) per ~20 lines instead of one per line, about
+ * 0.05 ms of CPU per request (scripts/bench, GET /api/wallet). A process killed with SIGKILL (or
+ * by the OOM killer) loses at most its last 250 ms of lines; 0 writes each line at once.
+ */
+export function createLogger(input: { level: string; service: string; serverId: string; bufferBytes: number }): { logger: FastifyBaseLogger; flush(): void } {
+  const buffered = input.bufferBytes > 0;
+  const destination = pino.destination({ dest: 1, sync: !buffered, minLength: input.bufferBytes, ...(buffered ? { periodicFlush: 250 } : {}) });
+  return {
+    logger: pino(loggerOptions(input), destination),
+    flush: () => {
+      try {
+        destination.flushSync();
+      } catch {
+        // Not open yet, or stdout is gone: nothing that can still be written.
+      }
+    },
+  };
 }
