@@ -153,23 +153,32 @@ export class BalanceCache {
   }
 
   /**
-   * Runs a movement of `userId`'s money between a mark and a finish, and answers when the
+   * Runs a movement of `userId`'s money between a mark and a finish, and resolves when the
    * movement may be answered. A refusal (LudicError) changed nothing and ends the mark; any
    * other failure may have committed, so the mark is left to expire.
    */
   async move<T>(userId: string, run: () => Promise<T>, movementOf: (result: T) => Movement | undefined): Promise<T> {
-    const mark = await this.mark(userId);
+    // The mark travels while the movement runs: it only has to be in Redis before the movement
+    // is answered (a read racing an unanswered movement may see either balance), and a fill
+    // that read the old balance before it landed is refused once it has.
+    const marking = this.mark(userId);
     let result: T;
     try {
       result = await run();
     } catch (error) {
+      const mark = await marking;
       if (error instanceof LudicError) await this.finish(userId, mark, undefined);
       else await this.uncertain(mark);
       throw error;
     }
+    const mark = await marking;
     const movement = movementOf(result);
-    if (movement?.moved) await this.finish(userId, mark, movement.entry.entry_no, balanceNotification(userId, movement.balance));
-    else await this.finish(userId, mark, undefined);
+    const finishing = movement?.moved
+      ? this.finish(userId, mark, movement.entry.entry_no, balanceNotification(userId, movement.balance))
+      : this.finish(userId, mark, undefined);
+    // While its mark lives every read goes to PostgreSQL, so the answer need not wait for the
+    // finish; without a mark it must (finish, or wait out the cache).
+    if (!mark.marked) await finishing;
     return result;
   }
 
