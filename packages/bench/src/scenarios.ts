@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
+import { runPaced } from './paced.js';
 import type { BenchEvent, BenchUser } from './seed.js';
 
 export interface LoadResult {
@@ -20,7 +21,7 @@ export interface LoadOptions {
   url: string;
   connections: number;
   durationSeconds: number;
-  /** Requests per second offered over all connections (open loop); unset: as fast as answered. */
+  /** Requests per second offered at even intervals (open loop, `runPaced`); unset: as fast as answered (autocannon). */
   overallRate?: number;
 }
 
@@ -126,8 +127,11 @@ export const scenarioNames: readonly ScenarioName[] = [
   'mixed (80% reads, 20% bets)',
 ];
 
-/** One autocannon run through the edge. */
+/** One run through the edge: autocannon as fast as answered, or `runPaced` at a rate. */
 export async function runLoad(options: LoadOptions, requests: Request[]): Promise<LoadResult> {
+  if (options.overallRate !== undefined) {
+    return runPaced({ url: options.url, connections: options.connections, durationSeconds: options.durationSeconds, rate: options.overallRate }, requests);
+  }
   const failureSamples: string[] = [];
   const withSampling = requests.map((request) => ({
     ...request,
@@ -139,7 +143,6 @@ export async function runLoad(options: LoadOptions, requests: Request[]): Promis
     url: options.url,
     connections: options.connections,
     duration: options.durationSeconds,
-    ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }),
     requests: withSampling,
     // Latencies of a loaded 2-core box can exceed autocannon's 10 s default only when
     // something is wrong; keep it, so such a run shows as errors rather than as a slow p99.
