@@ -91,9 +91,16 @@ t.test('a movement in flight keeps reads on the database; a crashed one until it
   await w.direct.db.updateTable('wallets').set({ balance: sql`balance - 100` }).where('user_id', '=', player.userId).execute();
   t.equal(await balanceOf(w.app, player.headers), '999.00', 'the cached answer was dropped by the mark');
   t.equal(await balanceOf(w.app, player.headers), '999.00', 'and nothing is cached while the mark lives');
-  t.same(await cache.read(player.userId), { bypass: true });
+  const ticket = (await cache.read(player.userId)) as { ticket: number };
+  const row = (await findWalletWithVersion(w.direct.db, player.userId))!;
+  cache.fill(player.userId, ticket.ticket, row.version!, '{"during":"mark"}');
+  await redis.ping();
+  t.ok('ticket' in (await cache.read(player.userId)), 'a fill while the mark lives is refused');
   await cache.finish(player.userId, mark, undefined);
-  t.ok('ticket' in (await cache.read(player.userId)), 'cacheable again once the mark ends');
+  const next = (await cache.read(player.userId)) as { ticket: number };
+  cache.fill(player.userId, next.ticket, row.version!, '{"after":"mark"}');
+  await redis.ping();
+  t.same(await cache.read(player.userId), { hit: '{"after":"mark"}' }, 'cacheable again once the mark ends');
 });
 
 t.test('a fill must land soon after its ticket', async (t) => {

@@ -16,11 +16,12 @@ import { balanceNotification } from './notifications.js';
  * (if any) } and `ludic:wallet:<database>:writing:<user>`, the movements in flight (token →
  * expiry).
  *
+ *   - A read is a plain HGET of the body.
  *   - A movement first MARKS: its token joins `writing` and the cached body is dropped. While any
  *     mark lives, reads go to PostgreSQL and nothing is cached.
  *   - After its commit it FINISHES: its mark leaves, `v` is raised to its version and the body
  *     dropped (and its wallet.updated notification published, in the same call).
- *   - A read that misses gets a ticket (Redis's clock); it reads PostgreSQL and FILLS with the
+ *   - A read that misses gets a ticket (Redis's TIME); it reads PostgreSQL and FILLS with the
  *     version it read. A fill is refused if any mark lives, if its version is below `v`, or if
  *     the ticket is older than FILL_WINDOW_MS: a read taken before a commit can never land after
  *     the commit's finish, nor after a crashed movement's mark has expired.
@@ -37,7 +38,7 @@ export interface BalanceCacheOptions {
   namespace: string;
 }
 
-export type CachedRead = { hit: string } | { ticket: number } | { bypass: true };
+export type CachedRead = { hit: string } | { ticket: number } | { unavailable: true };
 
 export interface WriteMark {
   token: string;
@@ -53,13 +54,6 @@ const MARK_MS = 30_000;
 const REDIS_TIMEOUT_MS = 200;
 
 const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
-
-// KEYS: cache, writing.
-const READ = `${NOW}
-if redis.call('ZCOUNT', KEYS[2], now, '+inf') > 0 then return {'bypass'} end
-local body = redis.call('HGET', KEYS[1], 'body')
-if body then return {'hit', body} end
-return {'miss', tostring(now)}`;
 
 // ARGV: ticket, version, body, ttlMs, fillWindowMs.
 const FILL = `${NOW}
@@ -95,7 +89,6 @@ if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[5]) end
 return 1`;
 
 interface BalanceScripts {
-  walletCacheRead(cache: string, writing: string): Promise<[string, string?]>;
   walletCacheFill(cache: string, writing: string, ticket: number, version: string, body: string, ttlMs: number, fillWindowMs: number): Promise<number>;
   walletCacheMark(cache: string, writing: string, token: string, markMs: number): Promise<number>;
   walletCacheFinish(cache: string, writing: string, token: string, version: string, ttlMs: number, channel: string, message: string): Promise<number>;
@@ -108,7 +101,7 @@ export class BalanceCache {
   readonly #prefix: string;
 
   constructor(redis: Redis, log: FastifyBaseLogger, options: BalanceCacheOptions) {
-    for (const [name, lua] of Object.entries({ walletCacheRead: READ, walletCacheFill: FILL, walletCacheMark: MARK, walletCacheFinish: FINISH })) {
+    for (const [name, lua] of Object.entries({ walletCacheFill: FILL, walletCacheMark: MARK, walletCacheFinish: FINISH })) {
       if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 2, lua });
     }
     this.#redis = redis as Redis & BalanceScripts;
@@ -121,16 +114,23 @@ export class BalanceCache {
     return [`${this.#prefix}cache:${userId}`, `${this.#prefix}writing:${userId}`];
   }
 
-  /** The cached answer, or a ticket to fill it with after reading PostgreSQL, or (movement in flight, Redis away) neither. */
+  /**
+   * The cached answer, or a ticket to fill it with after reading PostgreSQL (or, Redis away,
+   * neither). A plain HGET suffices: a mark deletes the body and no fill lands while one lives,
+   * so a body that is there was cached after every movement marked so far.
+   */
   async read(userId: string): Promise<CachedRead> {
+    const [cache] = this.#keys(userId);
     try {
-      const [state, value] = await withTimeout(this.#redis.walletCacheRead(...this.#keys(userId)), REDIS_TIMEOUT_MS, 'balance cache read');
-      if (state === 'hit') return { hit: value! };
-      if (state === 'miss') return { ticket: Number(value) };
+      const body = await withTimeout(this.#redis.hget(cache, 'body'), REDIS_TIMEOUT_MS, 'balance cache read');
+      if (body !== null) return { hit: body };
+      // Redis's clock, taken before the caller reads PostgreSQL.
+      const [seconds, micros] = await withTimeout(this.#redis.time(), REDIS_TIMEOUT_MS, 'balance cache ticket');
+      return { ticket: Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) };
     } catch (err) {
       this.#log.debug({ err }, 'balance cache unavailable; reading the database');
+      return { unavailable: true };
     }
-    return { bypass: true };
   }
 
   /** Offers what was read from PostgreSQL under `ticket`; refused (silently) when it might be stale. */
