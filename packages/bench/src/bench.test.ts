@@ -16,6 +16,7 @@ t.test('a quick run measures every scenario and ceiling with no errors and passi
   const outputDir = path.join(workDir, 'out');
   const report = await runBench({
     durationSeconds: 2,
+    warmupSeconds: 1,
     connections: 8,
     users: 4,
     instancesPerService: 2,

@@ -12,6 +12,11 @@ import { BENCH_OPENING_BALANCE, runServiceCommand, sampleProcesses, startBenchSt
 
 export interface BenchOptions {
   durationSeconds: number;
+  /**
+   * Unmeasured load of the same requests before each scenario and the hello-world ceiling, so
+   * both are measured warm (JIT-compiled, pools full), not the first one to run cold. Default 0.
+   */
+  warmupSeconds?: number;
   connections: number;
   /** Registered players the many-user scenarios rotate over (plus one hot player). */
   users: number;
@@ -51,7 +56,7 @@ export interface AuditReport {
 export interface BenchReport {
   startedAt: string;
   command: string;
-  settings: { durationSeconds: number; connections: number; users: number; instancesPerService: number; poolSize: number };
+  settings: { durationSeconds: number; warmupSeconds: number; connections: number; users: number; instancesPerService: number; poolSize: number };
   machine: { cpus: number; model: string; memoryBytes: number; loadAverageAtStart: number[]; kernel: string; node: string; postgres: string; nginx: string; autocannon: string };
   ceilings: Record<CeilingName, CeilingResult>;
   scenarios: ScenarioReport[];
@@ -174,7 +179,7 @@ export function renderTable(report: BenchReport): string {
     renderTargets(targetChecks(report)),
     '',
     `Machine: ${m.cpus} × ${m.model}, ${mb(m.memoryBytes)} MB RAM, load average at start ${m.loadAverageAtStart.join(' / ')}; ${m.kernel}; Node ${m.node}, ${m.postgres}, nginx ${m.nginx}, autocannon ${m.autocannon}.`,
-    `Settings: ${report.settings.connections} connections, ${report.settings.durationSeconds} s per scenario, ${report.settings.users} users, ${report.settings.instancesPerService} instances per service, DATABASE_POOL_SIZE ${report.settings.poolSize}.`,
+    `Settings: ${report.settings.connections} connections, ${report.settings.durationSeconds} s per scenario after ${report.settings.warmupSeconds} s of warm-up, ${report.settings.users} users, ${report.settings.instancesPerService} instances per service, DATABASE_POOL_SIZE ${report.settings.poolSize}.`,
     `Audits: wallet ${report.audits.walletAudit.passed ? 'passed' : 'FAILED'}, cross-service ${report.audits.crossAudit.passed ? 'passed' : 'FAILED'}; hot wallet ${report.audits.hotWallet.overdrawn ? 'OVERDRAWN or inconsistent' : 'consistent'} (${report.audits.hotWallet.bets} bets).`,
     `Command: ${report.command} (${report.startedAt})`,
   ].join('\n');
@@ -204,6 +209,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const scenarios: ScenarioReport[] = [];
 
     log('ceiling: fastify hello-world via the same nginx');
+    const warmup = options.warmupSeconds ?? 0;
+    if (warmup > 0) await runLoad({ ...load, durationSeconds: warmup, url: stack.helloUrl }, [{ method: 'GET', path: '/api/wallet' }]);
     const hello = await runLoad({ ...load, url: stack.helloUrl }, [{ method: 'GET', path: '/api/wallet' }]);
     ceilings['fastify hello-world via nginx'] = { operationsPerSecond: hello.requestsPerSecond, operations: hello.requests, p50Ms: hello.p50Ms, p99Ms: hello.p99Ms, errors: hello.errors + hello.non2xx };
 
@@ -220,6 +227,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const ceilingUsers = users.map((_, index) => `bench-ceiling-${startedAt}-${index}`);
     const runScenario = async (scenario: ScenarioName, overallRate?: number) => {
       log(`scenario: ${scenario}${overallRate === undefined ? '' : ` at ${overallRate} req/s`}`);
+      // The paced run follows its closed-loop twin: already warm.
+      if (warmup > 0 && overallRate === undefined) {
+        await runLoad({ ...load, durationSeconds: warmup, url: stack.url }, scenarioRequests(scenario, users, hotUser, events));
+      }
       const usage = sampleProcesses(groups);
       const result = await runLoad({ ...load, url: stack.url, ...(overallRate === undefined ? {} : { overallRate }) }, scenarioRequests(scenario, users, hotUser, events));
       const { peakRssBytes, cpuSeconds } = usage.stop();
@@ -259,7 +270,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const report: BenchReport = {
       startedAt,
       command: options.command,
-      settings: { durationSeconds: options.durationSeconds, connections: options.connections, users: options.users, instancesPerService: options.instancesPerService, poolSize: options.poolSize },
+      settings: { durationSeconds: options.durationSeconds, warmupSeconds: warmup, connections: options.connections, users: options.users, instancesPerService: options.instancesPerService, poolSize: options.poolSize },
       machine,
       ceilings,
       scenarios: ordered,

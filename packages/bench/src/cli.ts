@@ -1,5 +1,5 @@
 /**
- * scripts/bench [--duration 10] [--connections 64] [--users 200] [--quick]
+ * scripts/bench [--duration 10] [--warmup 3] [--connections 64] [--users 200] [--quick]
  *
  * Starts a private stack (PostgreSQL, Redis, two instances of each service from dist, nginx)
  * in a temp directory, measures every scenario and its ceiling, audits the money, prints the
@@ -14,7 +14,7 @@ import { integerOption, repoRoot } from '@ludic/stack';
 import { renderTable, runBench } from './bench.js';
 import { benchFailures } from './verdict.js';
 
-const usage = 'usage: scripts/bench [--duration seconds] [--connections n] [--users n] [--pool-size n] [--quick] [--output dir]';
+const usage = 'usage: scripts/bench [--duration seconds] [--warmup seconds] [--connections n] [--users n] [--pool-size n] [--quick] [--output dir]';
 
 function positiveInteger(value: string | undefined, name: string, fallback: number, minimum = 1): number {
   return integerOption(value, name, fallback, usage, minimum);
@@ -29,6 +29,7 @@ async function main(): Promise<number> {
       'pool-size': { type: 'string' },
       output: { type: 'string' },
       quick: { type: 'boolean', default: false },
+      warmup: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -45,6 +46,7 @@ async function main(): Promise<number> {
   try {
     const report = await runBench({
       durationSeconds: positiveInteger(values.duration, 'duration', quick ? 2 : 10),
+      warmupSeconds: positiveInteger(values.warmup, 'warmup', quick ? 1 : 3),
       connections: positiveInteger(values.connections, 'connections', quick ? 16 : 64),
       users: positiveInteger(values.users, 'users', quick ? 8 : 200),
       poolSize: positiveInteger(values['pool-size'], 'pool-size', 10),
