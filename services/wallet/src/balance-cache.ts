@@ -17,8 +17,9 @@ import { balanceNotification } from './notifications.js';
  * expiry).
  *
  *   - A read is a plain HGET of the body.
- *   - A movement first MARKS: its token joins `writing` and the cached body is dropped. While any
- *     mark lives, reads go to PostgreSQL and nothing is cached.
+ *   - A movement MARKS: its token joins `writing` and the cached body is dropped. While any mark
+ *     lives, reads go to PostgreSQL and nothing is cached. The mark is sent alongside the
+ *     movement's SQL and must be in Redis before the movement is answered.
  *   - After its commit it FINISHES: its mark leaves, `v` is raised to its version and the body
  *     dropped (and its wallet.updated notification published, in the same call).
  *   - A read that misses gets a ticket (Redis's TIME); it reads PostgreSQL and FILLS with the
