@@ -22,6 +22,7 @@ import {
 } from './hostile-input.js';
 import { generateJwtSigningKey } from './secrets.js';
 import { startTestStack } from './testkit.js';
+import { waitFor } from './wait.js';
 
 /** Runs per route: 17 routes × this, plus one request per run, stays well under a minute. */
 const RUNS_PER_ROUTE = 45;
@@ -138,6 +139,17 @@ t.test('hostile input through nginx: no 5xx, always the envelope, nothing writte
         (select count(*) from bets.settlement_outbox), (select count(*) from bets.idempotency_keys)) as state`);
     return rows[0]!.state;
   };
+  // An accepted request may leave work for a worker (a cancel queues refunds, a settle payouts,
+  // delivered by the outbox within a second or so): wait for it, so a change seen around the
+  // next request is that request's own.
+  const quiescent = () =>
+    waitFor(
+      async () => {
+        const { rows } = await db.query<{ pending: string }>('select count(*) as pending from bets.settlement_outbox where delivered_at is null');
+        return rows[0]!.pending === '0';
+      },
+      { what: 'the settlement outbox to deliver what earlier requests queued', timeoutMs: 15_000, intervalMs: 20 },
+    );
 
   const realIds = [betEvent.body.id as string, adminEvent.body.id as string, bet.body.id as string];
   const validBodies: Record<string, Record<string, unknown>> = {
@@ -199,6 +211,7 @@ t.test('hostile input through nginx: no 5xx, always the envelope, nothing writte
 
       await fc.assert(
         fc.asyncProperty(request, async (hostile) => {
+          await quiescent();
           const before = await fingerprint();
           const answer = await send(stack.url, hostile);
           stats.requests += 1;
