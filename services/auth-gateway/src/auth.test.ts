@@ -158,6 +158,10 @@ for (const provider of ['builtin', 'pocketbase'] as const) {
       '72-character password': { email: unique('bad'), password: 'p'.repeat(72), name: 'X' },
       'blank name': { email: unique('bad'), password: 'password-one', name: '   ' },
       'long name': { email: unique('bad'), password: 'password-one', name: 'n'.repeat(101) },
+      'NUL in the name': { email: unique('bad'), password: 'password-one', name: 'a\u0000b' },
+      'a newline in the name': { email: unique('bad'), password: 'password-one', name: 'a\nb' },
+      'a lone surrogate in the name': { email: unique('bad'), password: 'password-one', name: 'a\ud800b' },
+      'NUL in the email': { email: `nul\u0000${unique('bad')}`, password: 'password-one', name: 'X' },
       'extra field': { email: unique('bad'), password: 'password-one', name: 'X', role: 'admin' },
       'not an object': ['email', 'password'],
     };
@@ -168,12 +172,14 @@ for (const provider of ['builtin', 'pocketbase'] as const) {
     }
     const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'nobody', password: 'password-one' } });
     t.equal(login.statusCode, 400, 'login validates too');
+    const nulLogin = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'nul\u0000@example.test', password: 'password-one' } });
+    t.equal(nulLogin.statusCode, 400, 'login refuses NUL in the email before any lookup');
     t.equal(await countUsers(), before, 'nothing stored');
-    const unicode = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { email: unique('ünï'), password: 'пароль-密码-🔑🔑', name: 'Zoë 李' } });
+    const unicode = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { email: unique('ünï'), password: 'пароль-密码-🔑🔑', name: 'Zoë 李 ⚽🏆' } });
     t.equal(unicode.statusCode, 201, 'unicode passwords and names are fine');
     const relog = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: unicode.json().user.email, password: 'пароль-密码-🔑🔑' } });
     t.equal(relog.statusCode, 200, 'and log in again');
-    t.equal(relog.json().user.name, 'Zoë 李');
+    t.equal(relog.json().user.name, 'Zoë 李 ⚽🏆');
   });
 
   t.test(`${provider}: Redis down → register/login/refresh/logout 503, never a 500; back → works`, async (t) => {

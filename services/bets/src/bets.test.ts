@@ -134,3 +134,37 @@ t.test('admin routes: players get 403, the state machine gets 409', async (t) =>
   const unknown = await system.call('PATCH', '/api/admin/events/00000000-0000-4000-8000-000000000000', { player: admin, body: { status: 'live' } });
   t.equal(unknown.status, 404);
 });
+
+t.test('event names: printable text only, refused with 400 before PostgreSQL sees it', async (t) => {
+  const system = await startBetsSystem(t);
+  const admin = system.admin();
+  const startsAt = new Date(Date.now() + 24 * 3600_000).toISOString();
+  const body = (names: Partial<Record<'tournament' | 'round' | 'homeTeam' | 'awayTeam', string>>) => ({
+    tournament: 'Cup',
+    round: 'Final',
+    homeTeam: 'Home FC',
+    awayTeam: 'Away FC',
+    startsAt,
+    odds: { home: '2.10', draw: '3.20', away: '3.50' },
+    ...names,
+  });
+  const before = (await system.call('GET', '/api/events')).body.length;
+  const bad: Array<[string, Record<string, string>]> = [
+    ['NUL in a team', { awayTeam: '\u0000' }],
+    ['NUL inside a tournament', { tournament: 'Cup\u0000 2026' }],
+    ['a tab in a round', { round: 'Final\t' }],
+    ['DEL in a team', { homeTeam: 'Home\u007f' }],
+    ['a lone surrogate', { homeTeam: 'Home \ud83d' }],
+    ['blank', { round: '   ' }],
+    ['101 characters', { homeTeam: 'h'.repeat(101) }],
+  ];
+  for (const [what, names] of bad) {
+    const response = await system.call('POST', '/api/admin/events', { player: admin, body: body(names) });
+    t.equal(response.status, 400, what);
+    t.equal(response.body.code, 'VALIDATION_ERROR', what);
+  }
+  t.equal((await system.call('GET', '/api/events')).body.length, before, 'nothing stored');
+  const unicode = await system.call('POST', '/api/admin/events', { player: admin, body: body({ homeTeam: 'Ñúñez ⚽', awayTeam: '北京 国安 🏆', round: 'h'.repeat(100) }) });
+  t.equal(unicode.status, 201, 'letters, emoji and 100 characters are fine');
+  t.equal(unicode.body.awayTeam, '北京 国安 🏆');
+});

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { UserId } from './common.js';
+import { Label, PRINTABLE_CHARACTER, UserId } from './common.js';
 
 export const Role = Type.Union([Type.Literal('player'), Type.Literal('admin')]);
 export type Role = Static<typeof Role>;
@@ -16,15 +16,16 @@ export const User = Type.Object(
 export type User = Static<typeof User>;
 
 /** Emails are trimmed and lower-cased by the gateway before anything else. */
+const EMAIL_PART = `(?:(?![\\s@])${PRINTABLE_CHARACTER})+`;
 export const Email = Type.String({
   minLength: 3,
   maxLength: 254,
-  pattern: '^\\s*[^\\s@]+@[^\\s@]+\\s*$',
+  pattern: `^\\s*${EMAIL_PART}@${EMAIL_PART}\\s*$`,
   examples: ['player@example.com'],
 });
 /** PocketBase's limit is 71 bytes of bcrypt input; both providers share it. */
 export const Password = Type.String({ minLength: 8, maxLength: 71 });
-export const DisplayName = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
+export const DisplayName = Label;
 
 export const RegisterBody = Type.Object(
   { email: Email, password: Password, name: DisplayName },

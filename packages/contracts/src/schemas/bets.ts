@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Money, Nullable, Odds, Timestamp, UserId, Uuid } from './common.js';
+import { Label, Money, Nullable, Odds, Timestamp, UserId, Uuid } from './common.js';
 
 export const Selection = Type.Union([Type.Literal('home'), Type.Literal('draw'), Type.Literal('away')]);
 export type Selection = Static<typeof Selection>;
@@ -22,7 +22,6 @@ export type Score = Static<typeof Score>;
 export const MarketOdds = Type.Object({ home: Odds, draw: Odds, away: Odds }, { additionalProperties: false });
 export type MarketOdds = Static<typeof MarketOdds>;
 
-const TeamName = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
 
 export const Event = Type.Object(
   {
@@ -110,10 +109,10 @@ export type Leaderboard = Static<typeof Leaderboard>;
 
 export const CreateEventBody = Type.Object(
   {
-    tournament: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
-    round: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
-    homeTeam: TeamName,
-    awayTeam: TeamName,
+    tournament: Label,
+    round: Label,
+    homeTeam: Label,
+    awayTeam: Label,
     startsAt: Timestamp,
     odds: MarketOdds,
   },

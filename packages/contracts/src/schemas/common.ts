@@ -18,6 +18,15 @@ export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
 export const UserId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' });
 export const Timestamp = Type.String({ format: 'date-time' });
 
+/**
+ * One character people can read: no control characters (PostgreSQL cannot store NUL, and none
+ * belongs in a name) and no lone UTF-16 surrogates (they would be stored as U+FFFD). The
+ * validators compile patterns with the `u` flag, so a surrogate pair is one code point and passes.
+ */
+export const PRINTABLE_CHARACTER = '[^\\x00-\\x1F\\x7F\\uD800-\\uDFFF]';
+/** Text people read (display names, teams, tournaments): 1–100 printable characters, not blank. */
+export const Label = Type.String({ minLength: 1, maxLength: 100, pattern: `^(?=.*\\S)${PRINTABLE_CHARACTER}+$` });
+
 export const Currency = Type.String({ pattern: '^[A-Z]{3}$', examples: ['RUB'] });
 
 /** `?limit=&before=`: lists are bare arrays, newest first unless a route says otherwise. */
