@@ -32,7 +32,9 @@ declare module 'fastify' {
 const OUTBOX_BATCH = 50;
 /** Expired Idempotency-Key records are swept now and then (a bounded delete per pass). */
 const IDEMPOTENCY_PURGE_INTERVAL_MS = 10 * 60_000;
-const RECONCILER_PAGE = 1000;
+/** The reconciler judges debits in pages of 200 with 20 ms between pages (see reconciler.ts). */
+const RECONCILER_PAGE = 200;
+const RECONCILER_PAGE_PAUSE_MS = 20;
 
 /** The bets service as a Fastify app: tests `inject` into it, `server.ts` listens. */
 export async function buildApp(config: BetsConfig, options: BuildOptions = {}): Promise<ServiceApp> {
@@ -76,6 +78,7 @@ export async function buildApp(config: BetsConfig, options: BuildOptions = {}): 
       log: app.log,
       reconcileAfterMs: config.RECONCILE_AFTER_MS,
       pageSize: RECONCILER_PAGE,
+      pagePauseMs: RECONCILER_PAGE_PAUSE_MS,
       // Renewed before each wallet call: three times one call plus one statement.
       leaseMs: 3 * (config.WALLET_TIMEOUT_MS + config.DATABASE_STATEMENT_TIMEOUT_MS),
     }).then((report) =>

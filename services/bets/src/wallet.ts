@@ -22,8 +22,8 @@ export interface WalletClient {
   credit(input: { userId: string; amount: bigint; reference: string; type: CreditType }, requestId: string): Promise<void>;
   /** Reverses the debit of `reference`, or leaves a tombstone that refuses a late one. */
   voidDebit(reference: string, requestId: string): Promise<{ voided: boolean }>;
-  /** `bet:` ledger entries created before `olderThan`, for reconciliation. */
-  entries(query: { prefix?: string; reference?: string; olderThan?: Date; limit?: number }, requestId: string): Promise<LedgerEntry[]>;
+  /** `bet:` ledger entries created before `olderThan`, after the entry `after` (keyset pages), for reconciliation. */
+  entries(query: { prefix?: string; reference?: string; olderThan?: Date; after?: string; limit?: number }, requestId: string): Promise<LedgerEntry[]>;
   close(): Promise<void>;
 }
 
@@ -59,12 +59,13 @@ export function createWalletClient(config: Pick<BetsConfig, 'WALLET_URL' | 'WALL
     async voidDebit(reference, requestId) {
       return wallet.void({ body: { reference }, headers: headersFor(requestId) });
     },
-    async entries({ prefix, reference, olderThan, limit }, requestId) {
+    async entries({ prefix, reference, olderThan, after, limit }, requestId) {
       return wallet.entries({
         query: {
           ...(prefix ? { prefix } : {}),
           ...(reference ? { reference } : {}),
           ...(olderThan ? { olderThan: olderThan.toISOString() } : {}),
+          ...(after ? { after } : {}),
           ...(limit ? { limit } : {}),
         },
         headers: headersFor(requestId),

@@ -264,8 +264,12 @@ t.test('entries: by reference (with its reversal) and by prefix older than a tim
   const e1 = all[1] as { createdAt: string };
   const older = (await w.internal('GET', `/internal/wallet/entries?prefix=bet:&olderThan=${e1.createdAt}`)).json();
   t.notOk(older.some((e: { reference: string }) => e.reference === 'bet:e1'), 'olderThan is exclusive');
+  const first = all[0] as { id: string };
+  const next = (await w.internal('GET', `/internal/wallet/entries?prefix=bet:&limit=1&after=${first.id}`)).json();
+  t.same(next.map((e: { reference: string }) => e.reference), ['bet:e1'], 'after: the page goes on strictly after that entry');
+  t.same((await w.internal('GET', `/internal/wallet/entries?prefix=bet:&after=${(all[1] as { id: string }).id}`)).json(), [], 'nothing after the oldest');
 
-  for (const query of ['', 'reference=bet:e1&prefix=bet:', 'reference=bet:e1&olderThan=2024-01-01T00:00:00Z', 'prefix=bet', 'prefix=bet:&limit=0', 'prefix=bet:&olderThan=yesterday']) {
+  for (const query of ['', 'reference=bet:e1&prefix=bet:', 'reference=bet:e1&olderThan=2024-01-01T00:00:00Z', 'prefix=bet', 'prefix=bet:&limit=0', 'prefix=bet:&olderThan=yesterday', 'reference=bet:e1&after=00000000-0000-4000-8000-000000000000', 'prefix=bet:&after=e1']) {
     const res = await w.internal('GET', `/internal/wallet/entries?${query}`);
     t.equal(res.statusCode, 400, query);
   }

@@ -144,8 +144,12 @@ export async function listWalletEntries(db: Db, walletId: string, page: { limit:
   return query.execute();
 }
 
-/** Entries whose reference is of `kind` (`bet` for `bet:…`), newest first, created before `olderThan`. */
-export async function findOwnedEntriesByKind(db: Db, kind: string, olderThan: Date | undefined, limit: number): Promise<OwnedEntryRow[]> {
+/**
+ * Entries whose reference is of `kind` (`bet` for `bet:…`), newest first and, within one
+ * millisecond, latest committed first; created before `olderThan`; strictly after the entry
+ * `after` in that order (a keyset page: ties never fall between two pages).
+ */
+export async function findOwnedEntriesByKind(db: Db, kind: string, page: { olderThan?: Date; after?: string; limit: number }): Promise<OwnedEntryRow[]> {
   let query = db
     .selectFrom('ledger_entries as e')
     .innerJoin('wallets as w', 'w.id', 'e.wallet_id')
@@ -153,7 +157,14 @@ export async function findOwnedEntriesByKind(db: Db, kind: string, olderThan: Da
     .select('w.user_id')
     .where('e.reference_kind', '=', kind)
     .orderBy('e.created_at', 'desc')
-    .limit(limit);
-  if (olderThan) query = query.where('e.created_at', '<', olderThan);
+    .orderBy('e.entry_no', 'desc')
+    .limit(page.limit);
+  if (page.olderThan) query = query.where('e.created_at', '<', page.olderThan);
+  if (page.after) {
+    const after = page.after;
+    query = query.where(({ eb, refTuple, selectFrom }) =>
+      eb(refTuple('e.created_at', 'e.entry_no'), '<', selectFrom('ledger_entries as c').select(['c.created_at', 'c.entry_no']).where('c.id', '=', after).$asTuple('created_at', 'entry_no')),
+    );
+  }
   return query.execute();
 }

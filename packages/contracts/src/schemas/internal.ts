@@ -37,6 +37,13 @@ export const EntriesQuery = Type.Object(
     reference: Type.Optional(Reference),
     prefix: Type.Optional(Type.String({ pattern: '^[a-z_]{1,32}:$' })),
     olderThan: Type.Optional(Timestamp),
+    after: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        maxLength: 36,
+        description: 'With `prefix`: the id of the last entry of the previous page; the list goes on strictly after it (newest first, ties in commit order).',
+      }),
+    ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
   },
   { additionalProperties: false },

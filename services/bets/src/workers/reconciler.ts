@@ -12,7 +12,10 @@ export interface ReconcilerDeps {
   log: FastifyBaseLogger;
   /** Only debits older than this are judged: younger ones may belong to a bet still committing. */
   reconcileAfterMs: number;
+  /** Debits judged per wallet call. */
   pageSize: number;
+  /** Pause between pages, so a pass over a large window never arrives as one burst of work. */
+  pagePauseMs: number;
   /**
    * How long the lease is held without renewal. It is renewed before every wallet call, so it
    * must exceed one wallet call plus one statement (WALLET_TIMEOUT_MS + the statement timeout);
@@ -64,19 +67,9 @@ export async function reconcileStakeDebits(deps: ReconcilerDeps): Promise<Reconc
     const until = new Date(Date.now() - deps.reconcileAfterMs);
     if (until <= from) return { ran: true, checked: 0, voided: [] };
 
-    const debits = await stakeDebitsBetween(deps, token, from, until);
-    if (debits === undefined) return leaseLost(deps, { ran: true, checked: 0, voided: [] });
-    const betIds = debits.map((entry) => entry.reference.slice('bet:'.length));
-    const committed = await existingBetIds(deps.db, betIds.filter(isUuid));
-    const orphans = debits.filter((entry) => !committed.has(entry.reference.slice('bet:'.length)));
-    const voided: string[] = [];
-    for (const orphan of orphans) {
-      if (!(await renewLease(deps, token))) return leaseLost(deps, { ran: true, checked: debits.length, voided });
-      // Throws on failure: the watermark stays put and the whole window is retried next pass.
-      const outcome = await deps.wallet.voidDebit(orphan.reference, `reconciler:${orphan.reference}`);
-      voided.push(orphan.reference);
-      deps.log.warn({ reference: orphan.reference, userId: orphan.userId, amount: orphan.amount, reversed: outcome.voided }, 'voided a stake debit that has no bet');
-    }
+    const report: ReconcileReport = { ran: true, checked: 0, voided: [] };
+    const judged = await judgeDebitsBetween(deps, token, from, until, report);
+    if (!judged) return leaseLost(deps, report);
     const saved = await deps.db
       .updateTable('reconciler_state')
       .set({ checked_until: sql<Date>`greatest(checked_until, ${until})`, lease_token: null, lease_expires_at: null })
@@ -84,8 +77,8 @@ export async function reconcileStakeDebits(deps: ReconcilerDeps): Promise<Reconc
       .where('lease_token', '=', token)
       .executeTakeFirst();
     released = true;
-    if (saved.numUpdatedRows === 0n) return leaseLost(deps, { ran: true, checked: debits.length, voided });
-    return { ran: true, checked: debits.length, voided };
+    if (saved.numUpdatedRows === 0n) return leaseLost(deps, report);
+    return report;
   } finally {
     // Let the next pass (any instance) start at once; if this fails the lease just expires.
     if (!released) {
@@ -137,30 +130,40 @@ function leaseLost(deps: ReconcilerDeps, report: ReconcileReport): ReconcileRepo
 }
 
 /**
- * The wallet lists `bet:` entries newest first, strictly older than `olderThan`. Pages step
- * back to the oldest timestamp seen, inclusive (entries can share a millisecond), until they
- * reach `from`; entries seen twice are counted once. Undefined when the lease was lost.
+ * Judges the window page by page: the wallet lists `bet:` entries newest first (ties in commit
+ * order) before `until`, each page going on strictly after the last entry of the one before,
+ * until one reaches past `from`. Each page's debits are checked against committed bets and its
+ * orphans voided before the next page is asked for, after a pause: a pass over thousands of
+ * debits used to arrive as one burst of CPU in the wallet, here and in PostgreSQL, and every bet
+ * in flight queued behind it (paced bets at 150/s: p99 197 ms with the reconciler, 77 ms
+ * without). False when the lease was lost.
  */
-async function stakeDebitsBetween(deps: ReconcilerDeps, token: string, from: Date, until: Date): Promise<LedgerEntry[] | undefined> {
-  const seen = new Map<string, LedgerEntry>();
-  let olderThan = until;
+async function judgeDebitsBetween(deps: ReconcilerDeps, token: string, from: Date, until: Date, report: ReconcileReport): Promise<boolean> {
+  let after: string | undefined;
   for (;;) {
-    if (!(await renewLease(deps, token))) return undefined;
-    const page = await deps.wallet.entries({ prefix: 'bet:', olderThan, limit: deps.pageSize }, 'reconciler');
-    let oldest = olderThan;
-    for (const entry of page) {
-      const createdAt = new Date(entry.createdAt);
-      if (createdAt < from) continue;
-      if (entry.type === 'bet_stake') seen.set(entry.id, entry);
-      if (createdAt < oldest) oldest = createdAt;
-    }
-    const reachedFrom = page.length < deps.pageSize || page.some((entry) => new Date(entry.createdAt) < from);
-    if (reachedFrom) break;
-    // Include the oldest millisecond again, unless the whole page sits in it (then step past it).
-    const next = new Date(oldest.getTime() + 1);
-    olderThan = next < olderThan ? next : oldest;
+    if (!(await renewLease(deps, token))) return false;
+    const page = await deps.wallet.entries({ prefix: 'bet:', olderThan: until, after, limit: deps.pageSize }, 'reconciler');
+    const inWindow = page.filter((entry) => new Date(entry.createdAt) >= from);
+    if (!(await voidOrphans(deps, token, inWindow.filter((entry) => entry.type === 'bet_stake'), report))) return false;
+    if (page.length < deps.pageSize || inWindow.length < page.length) return true;
+    after = page[page.length - 1]!.id;
+    if (deps.pagePauseMs > 0) await new Promise((resolve) => setTimeout(resolve, deps.pagePauseMs));
   }
-  return [...seen.values()];
+}
+
+/** Voids every debit of `debits` without a committed bet; false when the lease was lost. */
+async function voidOrphans(deps: ReconcilerDeps, token: string, debits: LedgerEntry[], report: ReconcileReport): Promise<boolean> {
+  report.checked += debits.length;
+  const betIdOf = (entry: LedgerEntry) => entry.reference.slice('bet:'.length);
+  const committed = await existingBetIds(deps.db, debits.map(betIdOf).filter(isUuid));
+  for (const orphan of debits.filter((entry) => !committed.has(betIdOf(entry)))) {
+    if (!(await renewLease(deps, token))) return false;
+    // Throws on failure: the watermark stays put and the whole window is retried next pass.
+    const outcome = await deps.wallet.voidDebit(orphan.reference, `reconciler:${orphan.reference}`);
+    report.voided.push(orphan.reference);
+    deps.log.warn({ reference: orphan.reference, userId: orphan.userId, amount: orphan.amount, reversed: outcome.voided }, 'voided a stake debit that has no bet');
+  }
+  return true;
 }
 
 /** A `bet:` reference whose id is not a UUID was never a bet of ours: it is an orphan. */

@@ -55,16 +55,17 @@ export function registerInternalRoutes(app: ServiceApp, ctx: WalletContext): voi
   app.route({
     ...contractRoute(internalRoutes.entries),
     handler: async (request) => {
-      const { reference, prefix, olderThan, limit = 100 } = request.query;
+      const { reference, prefix, olderThan, after, limit = 100 } = request.query;
       if ((reference === undefined) === (prefix === undefined)) {
         throw new LudicError('VALIDATION_ERROR', 'give either reference or prefix', {
           fields: [{ field: 'querystring', message: 'exactly one of reference and prefix is required' }],
         });
       }
       if (reference !== undefined) {
-        if (olderThan !== undefined) {
-          throw new LudicError('VALIDATION_ERROR', 'olderThan goes with prefix', {
-            fields: [{ field: 'querystring/olderThan', message: 'only with prefix' }],
+        if (olderThan !== undefined || after !== undefined) {
+          const field = olderThan !== undefined ? 'olderThan' : 'after';
+          throw new LudicError('VALIDATION_ERROR', `${field} goes with prefix`, {
+            fields: [{ field: `querystring/${field}`, message: 'only with prefix' }],
           });
         }
         // The entry and, if it was voided, its reversal: what a reconciler needs to decide.
@@ -72,7 +73,7 @@ export function registerInternalRoutes(app: ServiceApp, ctx: WalletContext): voi
         return rows.map(toLedgerEntry);
       }
       const kind = prefix!.slice(0, -1);
-      const rows = await findOwnedEntriesByKind(ctx.db, kind, olderThan === undefined ? undefined : new Date(olderThan), limit);
+      const rows = await findOwnedEntriesByKind(ctx.db, kind, { olderThan: olderThan === undefined ? undefined : new Date(olderThan), after, limit });
       return rows.map(toLedgerEntry);
     },
   });
