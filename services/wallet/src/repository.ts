@@ -146,7 +146,7 @@ export async function listWalletEntries(db: Db, walletId: string, page: { limit:
 
 /**
  * Entries whose reference is of `kind` (`bet` for `bet:…`), newest first and, within one
- * millisecond, latest committed first; created before `olderThan`; strictly after the entry
+ * millisecond, highest entry number (latest inserted) first; created before `olderThan`; strictly after the entry
  * `after` in that order (a keyset page: ties never fall between two pages).
  */
 export async function findOwnedEntriesByKind(db: Db, kind: string, page: { olderThan?: Date; after?: string; limit: number }): Promise<OwnedEntryRow[]> {

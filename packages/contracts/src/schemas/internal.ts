@@ -41,7 +41,7 @@ export const EntriesQuery = Type.Object(
       Type.String({
         format: 'uuid',
         maxLength: 36,
-        description: 'With `prefix`: the id of the last entry of the previous page; the list goes on strictly after it (newest first, ties in commit order).',
+        description: 'With `prefix`: the id of the last entry of the previous page; the list goes on strictly after it (newest first, ties by entry number, latest first).',
       }),
     ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),

@@ -130,8 +130,8 @@ function leaseLost(deps: ReconcilerDeps, report: ReconcileReport): ReconcileRepo
 }
 
 /**
- * Judges the window page by page: the wallet lists `bet:` entries newest first (ties in commit
- * order) before `until`, each page going on strictly after the last entry of the one before,
+ * Judges the window page by page: the wallet lists `bet:` entries newest first (ties by entry
+ * number) before `until`, each page going on strictly after the last entry of the one before,
  * until one reaches past `from`. Each page's debits are checked against committed bets and its
  * orphans voided before the next page is asked for, after a pause: a pass over thousands of
  * debits used to arrive as one burst of CPU in the wallet, here and in PostgreSQL, and every bet
