@@ -230,11 +230,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       // A paced run warms up too, at its own rate: measured right after its saturated closed-loop
       // twin, with the open-loop client's own code still cold, 3 % of its requests (180 bets/s)
       // took over 60 ms, nearly all in its first second — enough to be the p99 by themselves.
-      if (warmup > 0) {
-        await runLoad({ ...load, durationSeconds: warmup, url: stack.url, ...(overallRate === undefined ? {} : { overallRate }) }, scenarioRequests(scenario, users, hotUser, events));
-      }
+      const requests = scenarioRequests(scenario, users, hotUser, events);
+      const run = (durationSeconds: number) => runLoad({ ...load, durationSeconds, url: stack.url, ...(overallRate === undefined ? {} : { overallRate }) }, requests);
+      if (warmup > 0) await run(warmup);
       const usage = sampleProcesses(groups);
-      const result = await runLoad({ ...load, url: stack.url, ...(overallRate === undefined ? {} : { overallRate }) }, scenarioRequests(scenario, users, hotUser, events));
+      const result = await run(load.durationSeconds);
       const { peakRssBytes, cpuSeconds } = usage.stop();
       const cpuMsPerRequest = Object.fromEntries(Object.entries(cpuSeconds).map(([name, seconds]) => [name, result.requests > 0 ? (seconds * 1000) / result.requests : 0]));
       scenarios.push({ scenario, ...result, ceiling: ceilingOf[scenario], ceilingPerSecond: 0, ratio: 0, peakRssBytes, cpuMsPerRequest });

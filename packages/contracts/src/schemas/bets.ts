@@ -22,7 +22,6 @@ export type Score = Static<typeof Score>;
 export const MarketOdds = Type.Object({ home: Odds, draw: Odds, away: Odds }, { additionalProperties: false });
 export type MarketOdds = Static<typeof MarketOdds>;
 
-
 export const Event = Type.Object(
   {
     id: Uuid,
