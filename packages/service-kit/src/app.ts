@@ -78,7 +78,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   const stdoutLog = options.logger === undefined ? createLogger({ level: config.LOG_LEVEL, service, serverId, bufferBytes: config.LOG_BUFFER_BYTES }) : undefined;
   const app = Fastify({
     ...(stdoutLog ? { loggerInstance: stdoutLog.logger } : { logger: options.logger }),
-    logController: new OneLinePerRequest(),
+    logController: new OneLinePerRequest(stdoutLog?.logger),
     trustProxy: config.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean),
     bodyLimit: config.BODY_LIMIT_BYTES,
     genReqId: (req) => {
@@ -104,12 +104,15 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback hooks, not async ones: every request runs them, and each async hook costs a promise.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     reply.header('x-served-by', serverId);
+    done();
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   app.setErrorHandler((error: FastifyError | LudicError, request, reply) => {

@@ -1,5 +1,5 @@
 import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
-import { pino, type LoggerOptions } from 'pino';
+import { pino, type Logger, type LoggerOptions } from 'pino';
 
 /**
  * JSON logs with the service and instance on every line. Secrets never reach a log: auth
@@ -33,15 +33,29 @@ export function loggerOptions(input: { level: string; service: string; serverId:
  * Fastify's two (incoming + completed): every log line is a write(2) to stdout, and under load
  * the second line cost as much CPU as a database round trip. The request id is on the line, so
  * a request is still followed across services by `reqId`.
+ *
+ * Given the service's root logger, the line of a request that succeeded goes through a child
+ * without redaction: it holds only the method, URL, status and time (no headers, no body), and
+ * checking it against the redaction paths cost 10 of its 17 µs. Error lines carry `err` and
+ * keep the redaction.
  */
 export class OneLinePerRequest extends LogController {
+  readonly #lines: FastifyBaseLogger | undefined;
+
+  constructor(root?: FastifyBaseLogger) {
+    super();
+    this.#lines = root?.child({}, { redact: { paths: [] } });
+  }
+
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (this.isLogDisabled(request)) return;
     const req = { method: request.method, url: request.url };
     if (error) reply.log.error({ req, res: { statusCode: reply.statusCode }, err: error, responseTime: reply.elapsedTime }, 'request errored');
-    else reply.log.info({ req, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed');
+    else if (!this.#lines) reply.log.info({ req, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed');
+    // The route's own level (e.g. `warn` for /health) still decides.
+    else if ((reply.log as Logger).isLevelEnabled('info')) this.#lines.info({ reqId: request.id, req, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed');
   }
 }
 
