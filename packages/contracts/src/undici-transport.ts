@@ -30,19 +30,26 @@ export function undiciTransport(options: UndiciTransportOptions): UndiciTranspor
     pipelining: 1,
   });
   const transport = (async (request) => {
-    const deadline = AbortSignal.timeout(options.timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
-    const response = await pool.request({
-      method: request.method as 'GET',
-      path: request.path,
-      headers: { ...options.headers, ...request.headers },
-      body: request.body ?? null,
-      signal,
-    });
-    const text = await response.body.text();
-    const contentType = String(response.headers['content-type'] ?? '');
-    const body = text && contentType.includes('json') ? JSON.parse(text) : text;
-    return { status: response.statusCode, headers: response.headers, body };
+    // Not AbortSignal.timeout: its timer fires even after the exchange is over, building a
+    // DOMException (and its stack) for every call made; this one is cleared at the end.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException('The operation timed out', 'TimeoutError')), options.timeoutMs);
+    try {
+      const signal = request.signal ? AbortSignal.any([request.signal, deadline.signal]) : deadline.signal;
+      const response = await pool.request({
+        method: request.method as 'GET',
+        path: request.path,
+        headers: { ...options.headers, ...request.headers },
+        body: request.body ?? null,
+        signal,
+      });
+      const text = await response.body.text();
+      const contentType = String(response.headers['content-type'] ?? '');
+      const body = text && contentType.includes('json') ? JSON.parse(text) : text;
+      return { status: response.statusCode, headers: response.headers, body };
+    } finally {
+      clearTimeout(timer);
+    }
   }) as UndiciTransport;
   transport.close = () => pool.close();
   return transport;
