@@ -47,6 +47,17 @@ t.test('a quick run measures every scenario and ceiling with no errors and passi
   for (const row of report.scenarios) {
     t.ok(Object.values(row.cpuMsPerRequest).some((ms) => ms > 0), `${row.scenario}: some service spent CPU on it`);
   }
+  // Each measured ratio is against its ceiling run right before and right after the scenario.
+  for (const row of report.scenarios) {
+    t.equal(row.ceilingRunsPerSecond.length, row.scenario === 'mixed (80% reads, 20% bets)' ? 1 : 2, `${row.scenario}: bracketed by its ceiling`);
+    const mean = row.ceilingRunsPerSecond.reduce((sum, rate) => sum + rate, 0) / row.ceilingRunsPerSecond.length;
+    t.ok(Math.abs(row.ceilingPerSecond - mean) < 1e-9 && Math.abs(row.ratio - row.requestsPerSecond / mean) < 1e-9, `${row.scenario}: ratio against the mean of the bracket`);
+  }
+  t.same(
+    Object.fromEntries(Object.entries(report.ceilings).map(([name, ceiling]) => [name, ceiling.runsPerSecond?.length])),
+    { 'fastify hello-world via nginx': 5, 'bet SQL, many users': 2, 'bet SQL, one hot row': 2, 'argon2id verify': 2, 'blend (80% hello-world, 20% bet SQL)': undefined },
+    'ceiling runs: hello-world around the three reads, the rest around their scenario',
+  );
   t.same(Object.keys(report.ceilings).sort(), ['argon2id verify', 'bet SQL, many users', 'bet SQL, one hot row', 'blend (80% hello-world, 20% bet SQL)', 'fastify hello-world via nginx']);
   t.ok(report.audits.hotWallet.bets > 0, 'the hot wallet took bets');
   t.equal(report.audits.hotWallet.balanceMinor, report.audits.hotWallet.expectedMinor, 'the hot wallet holds exactly opening + deposit - stakes');

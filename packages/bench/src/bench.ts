@@ -38,7 +38,10 @@ export type CeilingName = 'fastify hello-world via nginx' | 'bet SQL, many users
 export interface ScenarioReport extends LoadResult {
   scenario: ScenarioName;
   ceiling: CeilingName;
+  /** The mean of the ceiling's runs that bracket this scenario (ceilingRunsPerSecond). */
   ceilingPerSecond: number;
+  /** The ceiling measured right before and right after this scenario (one run for derived ceilings). */
+  ceilingRunsPerSecond: number[];
   /** requestsPerSecond / ceilingPerSecond. */
   ratio: number;
   /** Peak resident memory of the largest instance of each service, in bytes. */
@@ -76,6 +79,26 @@ const ceilingOf: Record<ScenarioName, CeilingName> = {
 
 /** The share of the bet-SQL ceiling the paced bets scenario offers (issue #7's throughput target). */
 export const PACED_BETS_SHARE = 0.35;
+
+const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+
+/** A ceiling over all of its runs in this report: mean rate and latencies, summed counts. */
+function combineRuns(runs: readonly CeilingResult[]): CeilingResult {
+  return {
+    operationsPerSecond: mean(runs.map((run) => run.operationsPerSecond)),
+    operations: runs.reduce((sum, run) => sum + run.operations, 0),
+    p50Ms: mean(runs.map((run) => run.p50Ms)),
+    p99Ms: mean(runs.map((run) => run.p99Ms)),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    runsPerSecond: runs.map((run) => run.operationsPerSecond),
+  };
+}
+
+function holdAgainst(row: ScenarioReport, runs: readonly CeilingResult[]): void {
+  row.ceilingRunsPerSecond = runs.map((run) => run.operationsPerSecond);
+  row.ceilingPerSecond = mean(row.ceilingRunsPerSecond);
+  row.ratio = row.ceilingPerSecond > 0 ? row.requestsPerSecond / row.ceilingPerSecond : 0;
+}
 
 function toMinor(money: string): bigint {
   const [whole, fraction = ''] = money.split('.');
@@ -143,14 +166,14 @@ const fixed = (value: number, digits = 0) => value.toFixed(digits);
 /** The markdown table of a report (also what scripts/bench prints). */
 export function renderTable(report: BenchReport): string {
   const services = Object.keys(report.scenarios[0]?.peakRssBytes ?? {});
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'ceiling', 'ceiling/s', 'ratio', 'errors', 'non-2xx', ...services.map((name) => `${name} RSS MB`), `CPU ms/req (${services.join(' / ')})`];
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'ceiling', 'ceiling/s (before · after)', 'ratio', 'errors', 'non-2xx', ...services.map((name) => `${name} RSS MB`), `CPU ms/req (${services.join(' / ')})`];
   const rows = report.scenarios.map((row) => [
     row.scenario,
     fixed(row.requestsPerSecond),
     fixed(row.p50Ms, 1),
     fixed(row.p99Ms, 1),
     row.ceiling,
-    fixed(row.ceilingPerSecond),
+    row.ceilingRunsPerSecond.length > 1 ? `${fixed(row.ceilingPerSecond)} (${row.ceilingRunsPerSecond.map((rate) => fixed(rate)).join(' · ')})` : fixed(row.ceilingPerSecond),
     `${fixed(row.ratio * 100)} %`,
     String(row.errors),
     String(row.non2xx),
@@ -160,6 +183,7 @@ export function renderTable(report: BenchReport): string {
   const ceilingRows = (Object.entries(report.ceilings) as [CeilingName, CeilingResult][]).map(([name, ceiling]) => [
     name,
     fixed(ceiling.operationsPerSecond),
+    ceiling.runsPerSecond ? ceiling.runsPerSecond.map((rate) => fixed(rate)).join(' · ') : '—',
     // The blend is derived from the others: it has no latencies of its own.
     ceiling.operations > 0 ? fixed(ceiling.p50Ms, 1) : '—',
     ceiling.operations > 0 ? fixed(ceiling.p99Ms, 1) : '—',
@@ -172,8 +196,8 @@ export function renderTable(report: BenchReport): string {
     line(header.map(() => '---')),
     ...rows.map(line),
     '',
-    line(['ceiling', 'ops/s', 'p50 ms', 'p99 ms', 'errors']),
-    line(['---', '---', '---', '---', '---']),
+    line(['ceiling', 'ops/s (mean of runs)', 'each run, in order', 'p50 ms', 'p99 ms', 'errors']),
+    line(['---', '---', '---', '---', '---', '---']),
     ...ceilingRows.map(line),
     '',
     renderTargets(targetChecks(report)),
@@ -205,15 +229,20 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const events = await openEvents(stack.url);
     const load = { connections: options.connections, durationSeconds: options.durationSeconds };
     const groups = rssGroups(stack);
-    const ceilings = {} as Record<CeilingName, CeilingResult>;
+    const ceilingRuns = {} as Record<CeilingName, CeilingResult[]>;
     const scenarios: ScenarioReport[] = [];
-
-    log('ceiling: fastify hello-world via the same nginx');
     const warmup = options.warmupSeconds ?? 0;
-    if (warmup > 0) await runLoad({ ...load, durationSeconds: warmup, url: stack.helloUrl }, [{ method: 'GET', path: '/api/wallet' }]);
-    const hello = await runLoad({ ...load, url: stack.helloUrl }, [{ method: 'GET', path: '/api/wallet' }]);
-    ceilings['fastify hello-world via nginx'] = { operationsPerSecond: hello.requestsPerSecond, operations: hello.requests, p50Ms: hello.p50Ms, p99Ms: hello.p99Ms, errors: hello.errors + hello.non2xx };
+    const measured = (name: CeilingName, result: CeilingResult): CeilingResult => {
+      (ceilingRuns[name] ??= []).push(result);
+      return result;
+    };
 
+    const helloRequests = [{ method: 'GET' as const, path: '/api/wallet' }];
+    const helloCeiling = async () => {
+      log('ceiling: fastify hello-world via the same nginx');
+      const hello = await runLoad({ ...load, url: stack.helloUrl }, helloRequests);
+      return measured('fastify hello-world via nginx', { operationsPerSecond: hello.requestsPerSecond, operations: hello.requests, p50Ms: hello.p50Ms, p99Ms: hello.p99Ms, errors: hello.errors + hello.non2xx });
+    };
     const sql = {
       databaseUrl: stack.databaseUrl,
       concurrency: options.connections,
@@ -225,7 +254,20 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       openingBalance: toMinor(BENCH_OPENING_BALANCE),
     };
     const ceilingUsers = users.map((_, index) => `bench-ceiling-${startedAt}-${index}`);
-    const runScenario = async (scenario: ScenarioName, overallRate?: number) => {
+    const manyUsersCeiling = async () => {
+      log('ceiling: the bet SQL, many users');
+      return measured('bet SQL, many users', await betSqlCeiling({ ...sql, userIds: ceilingUsers }));
+    };
+    const hotRowCeiling = async () => {
+      log('ceiling: the bet SQL, one hot row');
+      return measured('bet SQL, one hot row', await betSqlCeiling({ ...sql, userIds: [`bench-ceiling-${startedAt}-hot`] }));
+    };
+    const argon2 = async () => {
+      log('ceiling: argon2id verification');
+      return measured('argon2id verify', await argon2Ceiling({ concurrency: options.connections, threads: gatewayThreadPoolSize() * options.instancesPerService, durationSeconds: options.durationSeconds }));
+    };
+
+    const runScenario = async (scenario: ScenarioName, ceiling: CeilingResult[], overallRate?: number) => {
       log(`scenario: ${scenario}${overallRate === undefined ? '' : ` at ${overallRate} req/s`}`);
       // A paced run warms up too, at its own rate: measured right after its saturated closed-loop
       // twin, with the open-loop client's own code still cold, 3 % of its requests (180 bets/s)
@@ -237,35 +279,41 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const result = await run(load.durationSeconds);
       const { peakRssBytes, cpuSeconds } = usage.stop();
       const cpuMsPerRequest = Object.fromEntries(Object.entries(cpuSeconds).map(([name, seconds]) => [name, result.requests > 0 ? (seconds * 1000) / result.requests : 0]));
-      scenarios.push({ scenario, ...result, ceiling: ceilingOf[scenario], ceilingPerSecond: 0, ratio: 0, peakRssBytes, cpuMsPerRequest });
+      const row: ScenarioReport = { scenario, ...result, ceiling: ceilingOf[scenario], ceilingPerSecond: 0, ceilingRunsPerSecond: [], ratio: 0, peakRssBytes, cpuMsPerRequest };
+      scenarios.push(row);
       if (result.failureSamples.length > 0) log(`  non-2xx samples: ${result.failureSamples.join(' | ')}`);
+      return (after: CeilingResult | undefined) => holdAgainst(row, after ? [...ceiling, after] : ceiling);
+    };
+    // Each scenario is held against its ceiling measured right before and right after it (the
+    // mean of the two): this machine's speed drifts by tens of percent within minutes, and a
+    // ceiling measured once at the start made the ratios of later scenarios swing with it.
+    const bracketed = async (scenario: ScenarioName, before: CeilingResult, measureAfter: () => Promise<CeilingResult>): Promise<CeilingResult> => {
+      const finish = await runScenario(scenario, [before]);
+      const after = await measureAfter();
+      finish(after);
+      return after;
     };
 
-    await runScenario('GET /api/wallet');
-    await runScenario('GET /api/events');
-    log('ceiling: the bet SQL, many users');
-    ceilings['bet SQL, many users'] = await betSqlCeiling({ ...sql, userIds: ceilingUsers });
-    await runScenario('POST /api/bets (many users)');
+    if (warmup > 0) await runLoad({ ...load, durationSeconds: warmup, url: stack.helloUrl }, helloRequests);
+    let hello = await helloCeiling();
+    hello = await bracketed('GET /api/wallet', hello, helloCeiling);
+    await bracketed('GET /api/events', hello, helloCeiling);
+    const manyUsers = [await manyUsersCeiling()];
+    manyUsers.push(await bracketed('POST /api/bets (many users)', manyUsers[0]!, manyUsersCeiling));
     // The latency target holds at a given rate: offer exactly the target share of the ceiling
     // (open loop) and read p99 there, instead of at saturation where latency is only queueing.
-    await runScenario('POST /api/bets (many users, paced)', Math.max(1, Math.round(PACED_BETS_SHARE * ceilings['bet SQL, many users'].operationsPerSecond)));
-    log('ceiling: the bet SQL, one hot row');
-    ceilings['bet SQL, one hot row'] = await betSqlCeiling({ ...sql, userIds: [`bench-ceiling-${startedAt}-hot`] });
-    await runScenario('POST /api/bets (one user)');
-    await runScenario('GET /api/bets');
-    log('ceiling: argon2id verification');
-    ceilings['argon2id verify'] = await argon2Ceiling({ concurrency: options.connections, threads: gatewayThreadPoolSize() * options.instancesPerService, durationSeconds: options.durationSeconds });
-    await runScenario('POST /api/auth/login');
-    await runScenario('mixed (80% reads, 20% bets)');
+    const pacedRate = Math.max(1, Math.round(PACED_BETS_SHARE * mean(manyUsers.map((run) => run.operationsPerSecond))));
+    (await runScenario('POST /api/bets (many users, paced)', manyUsers, pacedRate))(undefined);
+    await bracketed('POST /api/bets (one user)', await hotRowCeiling(), hotRowCeiling);
+    await bracketed('GET /api/bets', await helloCeiling(), helloCeiling);
+    await bracketed('POST /api/auth/login', await argon2(), argon2);
+    const ceilings = Object.fromEntries(Object.entries(ceilingRuns).map(([name, runs]) => [name, combineRuns(runs)])) as Record<CeilingName, CeilingResult>;
     // The mixed run's ceiling: the time per request of each part, weighted as the mix is.
     const blend = 1 / (0.8 / ceilings['fastify hello-world via nginx'].operationsPerSecond + 0.2 / ceilings['bet SQL, many users'].operationsPerSecond);
     ceilings['blend (80% hello-world, 20% bet SQL)'] = { operationsPerSecond: blend, operations: 0, p50Ms: 0, p99Ms: 0, errors: 0 };
+    (await runScenario('mixed (80% reads, 20% bets)', [ceilings['blend (80% hello-world, 20% bet SQL)']]))(undefined);
 
     const ordered = scenarioNames.map((name) => scenarios.find((row) => row.scenario === name) as ScenarioReport);
-    for (const row of ordered) {
-      row.ceilingPerSecond = ceilings[row.ceiling].operationsPerSecond;
-      row.ratio = row.ceilingPerSecond > 0 ? row.requestsPerSecond / row.ceilingPerSecond : 0;
-    }
 
     log('auditing the ledger and the bets');
     const audits = await runAudits(stack, options.runtime, hotUser);

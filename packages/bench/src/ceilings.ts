@@ -9,6 +9,8 @@ export interface CeilingResult {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** Each run's rate, when the report measured this ceiling more than once. */
+  runsPerSecond?: number[];
 }
 
 /** The value at quantile q of ascending `sorted` (nearest rank). */
