@@ -267,7 +267,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       return measured('argon2id verify', await argon2Ceiling({ concurrency: options.connections, threads: gatewayThreadPoolSize() * options.instancesPerService, durationSeconds: options.durationSeconds }));
     };
 
-    const runScenario = async (scenario: ScenarioName, ceiling: CeilingResult[], overallRate?: number) => {
+    const runScenario = async (scenario: ScenarioName, overallRate?: number): Promise<ScenarioReport> => {
       log(`scenario: ${scenario}${overallRate === undefined ? '' : ` at ${overallRate} req/s`}`);
       // A paced run warms up too, at its own rate: measured right after its saturated closed-loop
       // twin, with the open-loop client's own code still cold, 3 % of its requests (180 bets/s)
@@ -282,15 +282,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const row: ScenarioReport = { scenario, ...result, ceiling: ceilingOf[scenario], ceilingPerSecond: 0, ceilingRunsPerSecond: [], ratio: 0, peakRssBytes, cpuMsPerRequest };
       scenarios.push(row);
       if (result.failureSamples.length > 0) log(`  non-2xx samples: ${result.failureSamples.join(' | ')}`);
-      return (after: CeilingResult | undefined) => holdAgainst(row, after ? [...ceiling, after] : ceiling);
+      return row;
     };
     // Each scenario is held against its ceiling measured right before and right after it (the
     // mean of the two): this machine's speed drifts by tens of percent within minutes, and a
     // ceiling measured once at the start made the ratios of later scenarios swing with it.
     const bracketed = async (scenario: ScenarioName, before: CeilingResult, measureAfter: () => Promise<CeilingResult>): Promise<CeilingResult> => {
-      const finish = await runScenario(scenario, [before]);
+      const row = await runScenario(scenario);
       const after = await measureAfter();
-      finish(after);
+      holdAgainst(row, [before, after]);
       return after;
     };
 
@@ -303,7 +303,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     // The latency target holds at a given rate: offer exactly the target share of the ceiling
     // (open loop) and read p99 there, instead of at saturation where latency is only queueing.
     const pacedRate = Math.max(1, Math.round(PACED_BETS_SHARE * mean(manyUsers.map((run) => run.operationsPerSecond))));
-    (await runScenario('POST /api/bets (many users, paced)', manyUsers, pacedRate))(undefined);
+    holdAgainst(await runScenario('POST /api/bets (many users, paced)', pacedRate), manyUsers);
     await bracketed('POST /api/bets (one user)', await hotRowCeiling(), hotRowCeiling);
     await bracketed('GET /api/bets', await helloCeiling(), helloCeiling);
     await bracketed('POST /api/auth/login', await argon2(), argon2);
@@ -311,7 +311,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     // The mixed run's ceiling: the time per request of each part, weighted as the mix is.
     const blend = 1 / (0.8 / ceilings['fastify hello-world via nginx'].operationsPerSecond + 0.2 / ceilings['bet SQL, many users'].operationsPerSecond);
     ceilings['blend (80% hello-world, 20% bet SQL)'] = { operationsPerSecond: blend, operations: 0, p50Ms: 0, p99Ms: 0, errors: 0 };
-    (await runScenario('mixed (80% reads, 20% bets)', [ceilings['blend (80% hello-world, 20% bet SQL)']]))(undefined);
+    holdAgainst(await runScenario('mixed (80% reads, 20% bets)'), [ceilings['blend (80% hello-world, 20% bet SQL)']]);
 
     const ordered = scenarioNames.map((name) => scenarios.find((row) => row.scenario === name) as ScenarioReport);
 
