@@ -160,6 +160,7 @@ async function runAudits(stack: BenchStack, runtime: Runtime, hotUser: BenchUser
   }
 }
 
+const instancesOf = (count: number) => `${count} instance${count === 1 ? '' : 's'}`;
 const mb = (bytes: number) => `${Math.round(bytes / 1048576)}`;
 const fixed = (value: number, digits = 0) => value.toFixed(digits);
 
@@ -203,7 +204,7 @@ export function renderTable(report: BenchReport): string {
     renderTargets(targetChecks(report)),
     '',
     `Machine: ${m.cpus} × ${m.model}, ${mb(m.memoryBytes)} MB RAM, load average at start ${m.loadAverageAtStart.join(' / ')}; ${m.kernel}; Node ${m.node}, ${m.postgres}, nginx ${m.nginx}, autocannon ${m.autocannon}.`,
-    `Settings: ${report.settings.connections} connections, ${report.settings.durationSeconds} s per scenario after ${report.settings.warmupSeconds} s of warm-up, ${report.settings.users} users, ${report.settings.instancesPerService} instances per service, DATABASE_POOL_SIZE ${report.settings.poolSize}.`,
+    `Settings: ${report.settings.connections} connections, ${report.settings.durationSeconds} s per scenario after ${report.settings.warmupSeconds} s of warm-up, ${report.settings.users} users, ${instancesOf(report.settings.instancesPerService)} per service, DATABASE_POOL_SIZE ${report.settings.poolSize}.`,
     `Audits: wallet ${report.audits.walletAudit.passed ? 'passed' : 'FAILED'}, cross-service ${report.audits.crossAudit.passed ? 'passed' : 'FAILED'}; hot wallet ${report.audits.hotWallet.overdrawn ? 'OVERDRAWN or inconsistent' : 'consistent'} (${report.audits.hotWallet.bets} bets).`,
     `Command: ${report.command} (${report.startedAt})`,
   ].join('\n');
@@ -213,7 +214,7 @@ export function renderTable(report: BenchReport): string {
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
   const { log } = options;
-  log(`starting the stack (${options.instancesPerService} instances per service) in ${options.workDir}`);
+  log(`starting the stack (${instancesOf(options.instancesPerService)} per service) in ${options.workDir}`);
   const stack = await startBenchStack({
     infrastructure: options.infrastructure,
     runtime: options.runtime,

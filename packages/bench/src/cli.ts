@@ -1,7 +1,7 @@
 /**
- * scripts/bench [--duration 10] [--warmup 3] [--connections 64] [--users 200] [--quick]
+ * scripts/bench [--duration 10] [--warmup 3] [--connections 64] [--users 200] [--instances 2] [--quick]
  *
- * Starts a private stack (PostgreSQL, Redis, two instances of each service from dist, nginx)
+ * Starts a private stack (PostgreSQL, Redis, `--instances` of each service from dist, nginx)
  * in a temp directory, measures every scenario and its ceiling, audits the money, prints the
  * table and writes docs/bench/latest.json and latest.md. Exit 1 when an audit fails or a
  * scenario had errors or non-2xx answers.
@@ -14,7 +14,7 @@ import { integerOption, repoRoot } from '@ludic/stack';
 import { renderTable, runBench } from './bench.js';
 import { benchFailures } from './verdict.js';
 
-const usage = 'usage: scripts/bench [--duration seconds] [--warmup seconds] [--connections n] [--users n] [--pool-size n] [--quick] [--output dir]';
+const usage = 'usage: scripts/bench [--duration seconds] [--warmup seconds] [--connections n] [--users n] [--instances n] [--pool-size n] [--quick] [--output dir]';
 
 function positiveInteger(value: string | undefined, name: string, fallback: number, minimum = 1): number {
   return integerOption(value, name, fallback, usage, minimum);
@@ -27,6 +27,7 @@ async function main(): Promise<number> {
       connections: { type: 'string' },
       users: { type: 'string' },
       'pool-size': { type: 'string' },
+      instances: { type: 'string' },
       output: { type: 'string' },
       quick: { type: 'boolean', default: false },
       warmup: { type: 'string' },
@@ -50,7 +51,7 @@ async function main(): Promise<number> {
       connections: positiveInteger(values.connections, 'connections', quick ? 16 : 64),
       users: positiveInteger(values.users, 'users', quick ? 8 : 200),
       poolSize: positiveInteger(values['pool-size'], 'pool-size', 10),
-      instancesPerService: 2,
+      instancesPerService: positiveInteger(values.instances, 'instances', 2),
       runtime: 'dist',
       infrastructure: { workDir: path.join(workDir, 'data') },
       workDir,
