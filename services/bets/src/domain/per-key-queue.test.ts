@@ -1,5 +1,5 @@
 import t from 'tap';
-import { PerKeyQueue } from './per-key-queue.js';
+import { concurrentBetsPerPlayer, PerKeyQueue } from './per-key-queue.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -69,4 +69,11 @@ t.test('beyond the queue limit a key is refused with 429', async (t) => {
   release();
   await Promise.all([first, second]);
   t.equal(await queue.run('a', async () => 'free again'), 'free again');
+});
+
+t.test("a player's concurrent bets are 40 % of the instance's pool, at least one", async (t) => {
+  t.equal(concurrentBetsPerPlayer(10), 4, 'the default pool: 4, as before');
+  t.equal(concurrentBetsPerPlayer(20), 8);
+  t.equal(concurrentBetsPerPlayer(2), 1);
+  t.equal(concurrentBetsPerPlayer(1), 1);
 });

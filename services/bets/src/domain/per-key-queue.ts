@@ -39,3 +39,13 @@ export class PerKeyQueue {
     }
   }
 }
+
+/**
+ * Bets of one player running at once on one bets instance: enough to keep their wallet row busy
+ * (it is locked only for the one-statement debit), few enough that one player holds at most
+ * 40 % of the instance's pooled connections (4 of the default 10). Tied to the pool rather than
+ * fixed, so one instance with twice the pool gives a player the same budget as two instances.
+ */
+export function concurrentBetsPerPlayer(poolSize: number): number {
+  return Math.max(1, Math.floor(poolSize * 0.4));
+}

@@ -1,19 +1,13 @@
 import { publicRoutes } from '@ludic/contracts';
 import { contractRoute, idempotencyKeyOf, LudicError, type ServiceApp } from '@ludic/service-kit';
 import { toBet } from '../domain/mapping.js';
-import { PerKeyQueue } from '../domain/per-key-queue.js';
+import { concurrentBetsPerPlayer, PerKeyQueue } from '../domain/per-key-queue.js';
 import { placeBet } from '../domain/place-bet.js';
 import { findUserBet, listUserBets } from '../repositories/bets.js';
 import type { BetsRuntime } from '../runtime.js';
 
 /** Bets of one player waiting on this instance before more are refused with 429. */
 const MAX_QUEUED_BETS_PER_PLAYER = 256;
-/**
- * Bets of one player running at once on this instance: enough to keep their wallet row busy
- * (it is locked only for the one-statement debit), few enough that one player holds at most
- * this many of the instance's pooled connections.
- */
-const CONCURRENT_BETS_PER_PLAYER = 4;
 
 /** A player's bets: place, list, read one, and the live stream of their notifications. */
 export function betRoutes(app: ServiceApp, runtime: BetsRuntime): void {
@@ -29,7 +23,7 @@ export function betRoutes(app: ServiceApp, runtime: BetsRuntime): void {
     log: app.log,
   };
 
-  const perPlayer = new PerKeyQueue(MAX_QUEUED_BETS_PER_PLAYER, CONCURRENT_BETS_PER_PLAYER);
+  const perPlayer = new PerKeyQueue(MAX_QUEUED_BETS_PER_PLAYER, concurrentBetsPerPlayer(config.DATABASE_POOL_SIZE));
 
   app.route({
     ...contractRoute(publicRoutes.placeBet),
