@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LedgerEntry } from '@ludic/contracts';
 import type { FastifyBaseLogger } from 'fastify';
 import { sql, type Kysely } from 'kysely';
@@ -147,7 +148,7 @@ async function judgeDebitsBetween(deps: ReconcilerDeps, token: string, from: Dat
     if (!(await voidOrphans(deps, token, inWindow.filter((entry) => entry.type === 'bet_stake'), report))) return false;
     if (page.length < deps.pageSize || inWindow.length < page.length) return true;
     after = page[page.length - 1]!.id;
-    if (deps.pagePauseMs > 0) await new Promise((resolve) => setTimeout(resolve, deps.pagePauseMs));
+    if (deps.pagePauseMs > 0) await sleep(deps.pagePauseMs);
   }
 }
 
