@@ -67,6 +67,12 @@ for (const provider of ['builtin', 'pocketbase'] as const) {
     t.match(header, { alg: 'EdDSA', kid: String });
     t.match(claims, { sub: session.user.id, email, name: 'Ann', role: 'player', sid: String, jti: String, iss: 'ludic-auth', aud: 'ludic' });
     t.equal(claims.exp - claims.iat, 900, 'access tokens live 15 minutes');
+    const stored = `ludic:auth:session:${claims.sid}`;
+    const ttlMs = await app.redis.pttl(stored);
+    t.ok(ttlMs > 7 * 86_400_000 - 60_000 && ttlMs <= 7 * 86_400_000, `the session lives as long as its refresh token (${ttlMs} ms left)`);
+    const fields = await app.redis.hgetall(stored);
+    t.same(Object.keys(fields).sort(), ['refresh', 'user'], 'the session holds its user and one refresh hash');
+    t.not(fields.refresh, session.refreshToken.split('.')[1], 'never the refresh token itself');
 
     const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: email.toUpperCase(), password: 'correct horse 1' } });
     t.equal(login.statusCode, 200, 'login with any case of the email');

@@ -34,6 +34,13 @@ if redis.call('HEXISTS', key, 'spent:' .. ARGV[1]) == 1 then return {'reused'} e
 return {'missing'}
 `;
 
+/** A new session's hash and its lifetime in one command (what MULTI/HSET/PEXPIRE/EXEC did in four). */
+const START = `
+redis.call('HSET', KEYS[1], 'user', ARGV[1], 'refresh', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
 export interface IssuedSession {
   sid: string;
   refreshToken: string;
@@ -56,25 +63,28 @@ export class SessionStore {
     this.#refreshTtlMs = options.refreshTtlSeconds * 1000;
     this.#accessTtlMs = options.accessTtlSeconds * 1000;
     if (!this.#redis.rotateRefreshToken) this.#redis.defineCommand('rotateRefreshToken', { numberOfKeys: 1, lua: ROTATE });
+    if (!this.#redis.startSession) this.#redis.defineCommand('startSession', { numberOfKeys: 1, lua: START });
   }
 
-  /** Refuses early (before a password is hashed or a user created) while Redis is unreachable. */
-  async assertAvailable(): Promise<void> {
+  /**
+   * Refuses early, before a password is hashed, while the connection to Redis is down. No round
+   * trip: a login creates nothing before its session, so a Redis that is connected but hung
+   * costs it one hash before start() fails with the same 503.
+   */
+  assertConnected(): void {
     if (this.#redis.status !== 'ready') throw sessionsUnavailable();
+  }
+
+  /** Refuses before a user is created (with PocketBase, outside our transaction) unless Redis answers. */
+  async assertAvailable(): Promise<void> {
+    this.assertConnected();
     await guard(this.#redis.ping());
   }
 
   async start(user: SessionUser): Promise<IssuedSession> {
     const sid = randomUUID();
     const refreshToken = newRefreshToken(sid);
-    await guard(
-      this.#redis
-        .multi()
-        .hset(sessionKey(sid), { user: JSON.stringify(user), refresh: hashToken(refreshToken) })
-        .pexpire(sessionKey(sid), this.#refreshTtlMs)
-        .exec()
-        .then(checkExec),
-    );
+    await guard(this.#redis.startSession(sessionKey(sid), JSON.stringify(user), hashToken(refreshToken), this.#refreshTtlMs));
     return { sid, refreshToken, user };
   }
 
@@ -108,6 +118,7 @@ export class SessionStore {
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     rotateRefreshToken(key: string, presentedHash: string, nextHash: string, ttlMs: number): Result<unknown, Context>;
+    startSession(key: string, user: string, refreshHash: string, ttlMs: number): Result<unknown, Context>;
   }
 }
 
@@ -121,11 +132,6 @@ function invalidRefreshToken(): LudicError {
 
 function sessionsUnavailable(): LudicError {
   return new LudicError('SERVICE_UNAVAILABLE', 'sessions are temporarily unavailable; try again shortly', undefined, { 'retry-after': '5' });
-}
-
-function checkExec(results: [Error | null, unknown][] | null): void {
-  const failed = results?.find(([error]) => error);
-  if (!results || failed) throw failed?.[0] ?? new Error('session transaction aborted');
 }
 
 async function guard<T>(operation: Promise<T>): Promise<T> {

@@ -50,7 +50,7 @@ export function registerAuthRoutes(app: ServiceApp, ctx: AuthRoutesContext): voi
     },
     onResponse: async (_request, reply) => app.businessMetrics.loginAnswered(reply.statusCode),
     handler: async (request) => {
-      await sessions.assertAvailable();
+      sessions.assertConnected();
       const user = await identity.authenticate({ email: normalizeEmail(request.body.email), password: request.body.password });
       const session = await sessions.start({ id: user.id, email: user.email, name: user.name, providerAdmin: user.providerRole === 'admin' });
       return respond(session);
