@@ -26,6 +26,12 @@ export const BaseConfig = {
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   /** How long a request may wait for a pooled database connection before it gets a 503. */
   DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000 }),
+  /**
+   * Hot statements prepared once per connection (`preparedQuery`). Off behind a pooler that
+   * cannot carry named statements across server connections: PgBouncer in transaction mode
+   * before 1.21 (`max_prepared_statements`).
+   */
+  DATABASE_PREPARED_STATEMENTS: Type.Boolean({ default: true }),
   /** Server-side limit on any one statement; also bounds how long a row lock can be held. */
   DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000 }),
   REDIS_URL: Type.String({ pattern: '^rediss?://' }),

@@ -1,4 +1,5 @@
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { createHash } from 'node:crypto';
+import { CompiledQuery, Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
 import type { BaseConfig } from './config.js';
@@ -13,6 +14,8 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number;
   /** Shown in pg_stat_activity. */
   applicationName: string;
+  /** Send `preparedQuery` statements as named statements (DATABASE_PREPARED_STATEMENTS); default true. */
+  preparedStatements?: boolean;
   logger?: FastifyBaseLogger;
 }
 
@@ -31,9 +34,42 @@ const types = {
   },
 } as unknown as pg.CustomTypesConfig;
 
+/** Statement text → its name on every connection. Process-wide: the same text is the same statement everywhere. */
+const preparedStatements = new Map<string, string>();
+
+/**
+ * A statement that runs on every request of a hot path (placing a bet, reading a balance,
+ * logging in), prepared once per connection and afterwards only bound and executed: PostgreSQL
+ * no longer parses and plans it on every call. Measured on the bet's own SQL (its four
+ * statements straight against PostgreSQL, 64 in flight): 500–530 → 580–750 bets/s.
+ *
+ * Only fixed SQL, written out with explicit column lists: a prepared `select *` fails with
+ * "cached plan must not change result type" once a migration adds a column, until the
+ * connection is gone. Statements built per call (Kysely) stay unnamed, as before. With
+ * DATABASE_PREPARED_STATEMENTS=false (PgBouncer before 1.21) these go out unnamed too.
+ */
+export function preparedQuery<R>(text: string, parameters: readonly unknown[]): CompiledQuery<R> {
+  if (!preparedStatements.has(text)) preparedStatements.set(text, `ludic_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`);
+  return CompiledQuery.raw(text, [...parameters]) as CompiledQuery<R>;
+}
+
+/**
+ * The pool's client: a query whose text was marked by `preparedQuery` goes out as a named
+ * statement (pg parses it on the connection's first use and remembers that it did).
+ */
+class PreparingClient extends pg.Client {
+  override query(...args: unknown[]): never {
+    const [text, values, callback] = args;
+    const name = typeof text === 'string' && Array.isArray(values) ? preparedStatements.get(text) : undefined;
+    const query = super.query as (...a: unknown[]) => never;
+    if (name) return query.call(this, { name, text, values }, callback);
+    return query.apply(this, args);
+  }
+}
+
 /** The pool settings every service takes from its configuration. */
 export function databaseOptionsFrom(
-  config: Pick<BaseConfig, 'DATABASE_URL' | 'DATABASE_POOL_SIZE' | 'DATABASE_STATEMENT_TIMEOUT_MS' | 'DATABASE_CONNECT_TIMEOUT_MS'>,
+  config: Pick<BaseConfig, 'DATABASE_URL' | 'DATABASE_POOL_SIZE' | 'DATABASE_STATEMENT_TIMEOUT_MS' | 'DATABASE_CONNECT_TIMEOUT_MS' | 'DATABASE_PREPARED_STATEMENTS'>,
   schema: string,
   applicationName: string,
 ): DatabaseOptions {
@@ -44,6 +80,7 @@ export function databaseOptionsFrom(
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     applicationName,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
   };
 }
 
@@ -61,6 +98,7 @@ export interface Database<DB> {
  */
 export function createDatabase<DB>(options: DatabaseOptions): Database<DB> {
   const pool = new pg.Pool({
+    Client: options.preparedStatements === false ? pg.Client : PreparingClient,
     connectionString: options.url,
     max: options.poolSize,
     application_name: options.applicationName,

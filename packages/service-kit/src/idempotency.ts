@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql, type Generated, type Kysely, type Transaction } from 'kysely';
 import type { FastifyRequest } from 'fastify';
+import { preparedQuery } from './database.js';
 import { LudicError } from './errors.js';
 
 /**
@@ -123,13 +124,15 @@ export function idempotencyKeyOf(request: FastifyRequest): string {
   return key;
 }
 
+const TRY_LOCK_KEY = 'select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as locked';
+
 /**
  * Step 1a, the first statement of the effect's transaction: the key's transaction-scoped lock,
  * or 409 IDEMPOTENCY_IN_PROGRESS while another request holds it (never a wait).
  */
 export async function lockIdempotencyKey(trx: Transaction<unknown>, store: IdempotencyStore, request: Pick<IdempotentRequest, 'userId' | 'key'>): Promise<void> {
   const lockName = `${store.lockNamespace}:${request.userId}:${request.key}`;
-  const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(hashtextextended(${lockName}, 0)) as locked`.execute(trx);
+  const { rows } = await trx.executeQuery(preparedQuery<{ locked: boolean }>(TRY_LOCK_KEY, [lockName]));
   if (!rows[0]?.locked) {
     throw new LudicError('IDEMPOTENCY_IN_PROGRESS', 'a request with this Idempotency-Key is still being processed; retry shortly');
   }
