@@ -85,6 +85,11 @@ async function openWallets(pool: pg.Pool, userIds: string[], openingBalance: big
  *           statement); insert the bet and the key's record (one statement);
  *   wallet:   select wallet.take_stake(user, amount, reference) (one statement, own transaction);
  *   bets:   commit.
+ * Each statement goes out unnamed, parsed and planned on every call, as a plain client (and
+ * pgbench's default protocol) sends it. The services prepare these statements once per
+ * connection (`preparedQuery`, DATABASE_PREPARED_STATEMENTS): part of what they do better than
+ * a plain client. Prepared here too, this loop ran 580–750 bets/s against 500–530 unnamed
+ * (alternating 8 s runs on one stack, 64 in flight).
  */
 async function placeBetSql(betsPool: pg.Pool, walletPool: pg.Pool, userId: string, eventId: string, selection: (typeof selections)[number], stake: bigint): Promise<void> {
   const bets = await betsPool.connect();

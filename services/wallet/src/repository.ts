@@ -1,4 +1,5 @@
-import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { preparedQuery } from '@ludic/service-kit';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { EntryType } from '@ludic/contracts';
 import type { LedgerEntriesTable, WalletDatabase, WalletsTable } from './db.js';
 import { SCHEMA } from './migrations/index.js';
@@ -38,7 +39,7 @@ const WALLET_WITH_VERSION = `select w.id, w.user_id, w.balance, w.currency, w.cr
   from "${SCHEMA}"."wallets" w where w.user_id = $1`;
 
 export async function findWalletWithVersion(db: Db, userId: string): Promise<(WalletRow & { version: bigint | null }) | undefined> {
-  const { rows } = await db.executeQuery<WalletRow & { version: bigint | null }>(CompiledQuery.raw(WALLET_WITH_VERSION, [userId]));
+  const { rows } = await db.executeQuery(preparedQuery<WalletRow & { version: bigint | null }>(WALLET_WITH_VERSION, [userId]));
   return rows[0];
 }
 
@@ -63,9 +64,12 @@ export type StakeOutcome = 'taken' | 'replay' | 'voided' | 'insufficient' | 'no_
  * A bet's debit in one statement (its own transaction): see `wallet.take_stake` in migration
  * 0002 for the rules. `entry` is the new entry ('taken') or the earlier one ('replay').
  */
+const TAKE_STAKE = `select outcome, ${entryColumns.join(', ')}, user_id from "${SCHEMA}".take_stake($1, $2, $3)`;
+
 export async function takeStake(db: Db | Trx, debit: { userId: string; amount: bigint; reference: string }): Promise<{ outcome: StakeOutcome; entry: OwnedEntryRow | undefined }> {
-  const { rows } = await sql<{ outcome: StakeOutcome } & { [K in keyof OwnedEntryRow]: OwnedEntryRow[K] | null }>`
-    select * from wallet.take_stake(${debit.userId}, ${debit.amount}, ${debit.reference})`.execute(db);
+  const { rows } = await db.executeQuery(
+    preparedQuery<{ outcome: StakeOutcome } & { [K in keyof OwnedEntryRow]: OwnedEntryRow[K] | null }>(TAKE_STAKE, [debit.userId, debit.amount, debit.reference]),
+  );
   const { outcome, ...entry } = rows[0]!;
   return { outcome, entry: entry.id === null ? undefined : (entry as OwnedEntryRow) };
 }

@@ -1,6 +1,6 @@
-import { LudicError, type Database } from '@ludic/service-kit';
+import { LudicError, preparedQuery, type Database } from '@ludic/service-kit';
 import { hash, verify, type Options } from '@node-rs/argon2';
-import { CompiledQuery, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import type { AuthDatabase, UsersTable } from '../db.js';
 import { SCHEMA } from '../migrations/index.js';
 import type { Identity, IdentityProvider } from './provider.js';
@@ -55,8 +55,8 @@ class HashSlots {
 }
 
 /**
- * Every login runs it, so its SQL is written once here rather than built and compiled by Kysely
- * per call (Kysely held 9 % of the gateway's event-loop samples in a CPU profile under
+ * Every login runs it, so its SQL is written once here, prepared, rather than built and compiled
+ * by Kysely per call (Kysely held 9 % of the gateway's event-loop samples in a CPU profile under
  * scripts/bench's login load). `lower(email)` is what the unique index `users_email_key` covers.
  */
 const USER_BY_EMAIL = `select id, email, name, password_hash from "${SCHEMA}"."users" where lower(email) = $1`;
@@ -96,7 +96,7 @@ export class BuiltinIdentityProvider implements IdentityProvider {
   async authenticate(input: { email: string; password: string }): Promise<Identity> {
     const {
       rows: [row],
-    } = await this.#db.executeQuery<Pick<Selectable<UsersTable>, 'id' | 'email' | 'name' | 'password_hash'>>(CompiledQuery.raw(USER_BY_EMAIL, [input.email]));
+    } = await this.#db.executeQuery(preparedQuery<Pick<Selectable<UsersTable>, 'id' | 'email' | 'name' | 'password_hash'>>(USER_BY_EMAIL, [input.email]));
     const stored = row?.password_hash ?? (await this.#dummyHash);
     const matches = await hashSlots.run(() => verify(stored, input.password));
     if (!row || !matches) throw new LudicError('INVALID_CREDENTIALS', 'wrong email or password');

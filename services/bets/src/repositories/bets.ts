@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { BetStatus, Selection } from '@ludic/contracts';
-import type { IdempotencyRecord, IdempotencyRecordValues, IdempotencyStore } from '@ludic/service-kit';
+import { preparedQuery, type IdempotencyRecord, type IdempotencyRecordValues, type IdempotencyStore } from '@ludic/service-kit';
 import type { BetRow, BetsDatabase, EventRow } from '../db.js';
 import { SCHEMA } from '../migrations/index.js';
 
@@ -36,19 +36,46 @@ type PreconditionsRow = { [K in keyof EventRow]: EventRow[K] | null } & {
   tx_now: Date;
 };
 
+/** Every column of `events`, written out: a prepared statement must not say `*` (see `preparedQuery`). */
+const EVENT_COLUMNS = [
+  'id', 'tournament', 'round', 'home_team', 'away_team', 'starts_at', 'status', 'score_home', 'score_away', 'result',
+  'odds_home', 'odds_draw', 'odds_away', 'version', 'created_at', 'updated_at', 'settled_at',
+] as const satisfies readonly (keyof EventRow)[];
+
+/** The two statements of every bet, per idempotency table (the text names it). */
+const betStatements = new Map<string, { preconditions: string; insert: string }>();
+
+function betStatementsFor(store: IdempotencyStore): { preconditions: string; insert: string } {
+  let statements = betStatements.get(store.table);
+  if (!statements) {
+    const keys = `"${SCHEMA}"."${store.table}"`;
+    statements = {
+      preconditions: `select k.fingerprint as key_fingerprint, k.response_status as key_response_status, k.response_body as key_response_body,
+       k.expires_at <= now() as key_expired, now() as tx_now, ${EVENT_COLUMNS.map((column) => `e.${column}`).join(', ')}
+  from (select 1) as one
+  left join ${keys} k on k.user_id = $1 and k.key = $2
+  left join lateral (select ${EVENT_COLUMNS.join(', ')} from "${SCHEMA}"."events" where id = $3 for share) e on true`,
+      insert: `with record as (
+  insert into ${keys} (user_id, key, fingerprint, response_status, response_body, expires_at)
+  values ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))
+)
+insert into "${SCHEMA}"."bets" (id, user_id, user_name, event_id, event_name, selection, odds, amount, potential_win, status, result, created_at, settled_at)
+values ($7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending', null, $16, null)`,
+    };
+    betStatements.set(store.table, statements);
+  }
+  return statements;
+}
+
 /**
  * One round trip for what a bet needs to know before it is written: the key's record and the
  * event under a share lock (odds, status and settlement wait for the bet to commit or roll
  * back; bets of one event do not block one another). Runs after `lockIdempotencyKey`, in a
- * statement of its own, so it sees whatever the key's previous holder committed.
+ * statement of its own, so it sees whatever the key's previous holder committed. Prepared,
+ * like the insert below: every bet runs both.
  */
 export async function readBetPreconditions(trx: Transaction<BetsDatabase>, store: IdempotencyStore, key: { userId: string; key: string }, eventId: string): Promise<BetPreconditions> {
-  const { rows } = await sql<PreconditionsRow>`
-    select k.fingerprint as key_fingerprint, k.response_status as key_response_status, k.response_body as key_response_body,
-           k.expires_at <= now() as key_expired, now() as tx_now, e.*
-    from (select 1) as one
-    left join ${sql.table(`${SCHEMA}.${store.table}`)} k on k.user_id = ${key.userId} and k.key = ${key.key}
-    left join lateral (select * from ${sql.table(`${SCHEMA}.events`)} where id = ${eventId} for share) e on true`.execute(trx);
+  const { rows } = await trx.executeQuery(preparedQuery<PreconditionsRow>(betStatementsFor(store).preconditions, [key.userId, key.key, eventId]));
   const { key_fingerprint, key_response_status, key_response_body, key_expired, tx_now, ...event } = rows[0]!;
   return {
     record:
@@ -66,13 +93,12 @@ export async function readBetPreconditions(trx: Transaction<BetsDatabase>, store
  * meanwhile, the primary key refuses this one before any money moves.
  */
 export async function insertBetWithRecord(trx: Transaction<BetsDatabase>, row: BetRow, store: IdempotencyStore, record: IdempotencyRecordValues): Promise<void> {
-  await sql`
-    with record as (
-      insert into ${sql.table(`${SCHEMA}.${store.table}`)} (user_id, key, fingerprint, response_status, response_body, expires_at)
-      values (${record.user_id}, ${record.key}, ${record.fingerprint}, ${record.response_status}, ${record.response_body}, ${record.expires_at})
-    )
-    insert into ${sql.table(`${SCHEMA}.bets`)} (id, user_id, user_name, event_id, event_name, selection, odds, amount, potential_win, status, result, created_at, settled_at)
-    values (${row.id}, ${row.user_id}, ${row.user_name}, ${row.event_id}, ${row.event_name}, ${row.selection}, ${row.odds}, ${row.amount}, ${row.potential_win}, 'pending', null, ${row.created_at}, null)`.execute(trx);
+  await trx.executeQuery(
+    preparedQuery(betStatementsFor(store).insert, [
+      record.user_id, record.key, record.fingerprint, record.response_status, record.response_body, store.retentionSeconds,
+      row.id, row.user_id, row.user_name, row.event_id, row.event_name, row.selection, row.odds, row.amount, row.potential_win, row.created_at,
+    ]),
+  );
 }
 
 /** The row of a new bet: pending, created at `createdAt` (its transaction's timestamp). */
