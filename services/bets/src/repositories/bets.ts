@@ -36,11 +36,16 @@ type PreconditionsRow = { [K in keyof EventRow]: EventRow[K] | null } & {
   tx_now: Date;
 };
 
-/** Every column of `events`, written out: a prepared statement must not say `*` (see `preparedQuery`). */
-const EVENT_COLUMNS = [
-  'id', 'tournament', 'round', 'home_team', 'away_team', 'starts_at', 'status', 'score_home', 'score_away', 'result',
-  'odds_home', 'odds_draw', 'odds_away', 'version', 'created_at', 'updated_at', 'settled_at',
-] as const satisfies readonly (keyof EventRow)[];
+/**
+ * Every column of `events`, written out: a prepared statement must not say `*` (see
+ * `preparedQuery`). A record over `keyof EventRow`, so a column added to the table's type and
+ * not here fails to compile.
+ */
+const EVENT_COLUMNS = Object.keys({
+  id: true, tournament: true, round: true, home_team: true, away_team: true, starts_at: true, status: true, score_home: true,
+  score_away: true, result: true, odds_home: true, odds_draw: true, odds_away: true, version: true, created_at: true,
+  updated_at: true, settled_at: true,
+} satisfies Record<keyof EventRow, true>);
 
 /** The two statements of every bet, per idempotency table (the text names it). */
 const betStatements = new Map<string, { preconditions: string; insert: string }>();
