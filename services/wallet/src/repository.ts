@@ -60,12 +60,13 @@ export async function lockWalletByUser(trx: Trx, userId: string): Promise<Wallet
 
 export type StakeOutcome = 'taken' | 'replay' | 'voided' | 'insufficient' | 'no_wallet';
 
+/** The function's columns named, not `*`: the statement is prepared (see `preparedQuery`). */
+const TAKE_STAKE = `select outcome, ${entryColumns.join(', ')}, user_id from "${SCHEMA}".take_stake($1, $2, $3)`;
+
 /**
  * A bet's debit in one statement (its own transaction): see `wallet.take_stake` in migration
  * 0002 for the rules. `entry` is the new entry ('taken') or the earlier one ('replay').
  */
-const TAKE_STAKE = `select outcome, ${entryColumns.join(', ')}, user_id from "${SCHEMA}".take_stake($1, $2, $3)`;
-
 export async function takeStake(db: Db | Trx, debit: { userId: string; amount: bigint; reference: string }): Promise<{ outcome: StakeOutcome; entry: OwnedEntryRow | undefined }> {
   const { rows } = await db.executeQuery(
     preparedQuery<{ outcome: StakeOutcome } & { [K in keyof OwnedEntryRow]: OwnedEntryRow[K] | null }>(TAKE_STAKE, [debit.userId, debit.amount, debit.reference]),
