@@ -47,6 +47,11 @@ export interface ServiceAppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Keys and secrets that enforce each contract route's `access`; a route it cannot enforce fails at start. */
   access?: AccessControlOptions;
+  /**
+   * Redis commands (scripts by their defineCommand name) written the moment they are called
+   * rather than through the auto-pipeline; see `enableAutoPipelining` below for which belong here.
+   */
+  directRedisCommands?: readonly string[];
 }
 
 // fastify-metrics is CommonJS with an `exports.default`; under NodeNext that is `.default`.
@@ -165,8 +170,14 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     commandTimeout: 2_000,
     retryStrategy: (attempt: number) => Math.min(attempt * 100, 1_000),
     // Commands issued in the same tick (rate-limit checks of concurrent requests, publishes)
-    // leave in one write: under load that is one syscall for many requests.
+    // leave in one write: under load that is one syscall for many requests. But ioredis keeps
+    // one auto-pipeline in flight per connection: what is called while it awaits its replies
+    // waits, in JavaScript, until they are all back. Commands a service issues once per money
+    // movement skip it (`directRedisCommands`): their requests are few enough that the write
+    // costs less than the wait, and the objects of requests waiting that way outlived young-
+    // generation collections.
     enableAutoPipelining: true,
+    autoPipeliningIgnoredCommands: [...(options.directRedisCommands ?? [])],
   });
   // ioredis reports every failed reconnect; one line per outage is enough.
   app.redis.on('error', (err: Error) => app.log.debug({ err }, 'redis connection error'));

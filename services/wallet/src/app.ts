@@ -1,7 +1,7 @@
 import { parseMoney } from '@ludic/contracts';
 import { createDatabase, createServiceApp, databaseOptionsFrom, userRateLimitFrom, idempotencyStore, purgeExpiredIdempotencyRecords, type ServiceApp } from '@ludic/service-kit';
 import type { FastifyServerOptions } from 'fastify';
-import { BalanceCache } from './balance-cache.js';
+import { BalanceCache, MOVEMENT_SCRIPTS } from './balance-cache.js';
 import type { WalletConfig } from './config.js';
 import type { WalletDatabase } from './db.js';
 import { SCHEMA } from './migrations/index.js';
@@ -32,6 +32,7 @@ export async function buildApp(config: WalletConfig, options: BuildOptions = {})
     database,
     logger: options.logger,
     access: { tokens: config, internalToken: config.INTERNAL_TOKEN, userRateLimit: userRateLimitFrom(config) },
+    directRedisCommands: MOVEMENT_SCRIPTS,
   });
 
   const ctx: WalletContext = {

@@ -103,6 +103,23 @@ t.test('a movement in flight keeps reads on the database; a crashed one until it
   t.same(await cache.read(player.userId), { hit: '{"after":"mark"}' }, 'cacheable again once the mark ends');
 });
 
+t.test("a movement's scripts leave at once; reads still share the auto-pipeline", async (t) => {
+  const w = await startWallet(t);
+  const player = w.player();
+  // On the service's own Redis client, which the app configured.
+  const cache = new BalanceCache(w.app.redis, silent, { ttlMs: TTL_MS, namespace: namespaceOf(w) });
+  const marking = cache.mark(player.userId);
+  t.equal(w.app.redis.autoPipelineQueueSize, 0, 'the mark is written, not queued for the next auto-pipeline');
+  const mark = await marking;
+  t.ok(mark.marked);
+  const finishing = cache.finish(player.userId, mark, undefined);
+  t.equal(w.app.redis.autoPipelineQueueSize, 0, 'so is the finish');
+  await finishing;
+  const reading = cache.read(player.userId);
+  t.equal(w.app.redis.autoPipelineQueueSize, 1, 'a read waits for the auto-pipeline');
+  t.ok('ticket' in (await reading));
+});
+
 t.test('a fill must land soon after its ticket', async (t) => {
   const { w } = await twoInstances(t);
   const player = w.player();
